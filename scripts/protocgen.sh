@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Regenerates the Go code of every .proto under proto/ offline: protoc from
+# Debian, plugins pinned as Go tools in go.mod, includes from the module cache.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v protoc >/dev/null 2>&1; then
+  echo "protoc not found: installing Debian's protobuf-compiler" >&2
+  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq protobuf-compiler >/dev/null
+fi
+
+bin="$PWD/build/tools"
+mkdir -p "$bin"
+GOBIN="$bin" go install github.com/cosmos/gogoproto/protoc-gen-gocosmos github.com/grpc-ecosystem/grpc-gateway/protoc-gen-grpc-gateway
+export PATH="$bin:$PATH"
+
+moddir() { go mod download "$1" && go list -m -f '{{.Dir}}' "$1"; }
+sdk=$(moddir github.com/cosmos/cosmos-sdk)
+gogo=$(moddir github.com/cosmos/gogoproto)
+cosmosproto=$(moddir github.com/cosmos/cosmos-proto)
+gateway=$(moddir github.com/grpc-ecosystem/grpc-gateway)
+
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+for dir in $(find proto -name '*.proto' -exec dirname {} \; | sort -u); do
+  protoc \
+    -I proto -I "$sdk/proto" -I "$gogo" -I "$cosmosproto/proto" \
+    -I "$gateway/third_party/googleapis" -I /usr/include \
+    --gocosmos_out=plugins=grpc,Mgoogle/protobuf/any.proto=github.com/cosmos/gogoproto/types/any:"$out" \
+    --grpc-gateway_out=logtostderr=true,allow_colon_final_segments=true:"$out" \
+    "$dir"/*.proto
+done
+
+cp -r "$out"/github.com/daitchain/daitchain/. ./

@@ -1,0 +1,58 @@
+package computemarket
+
+import (
+	"cosmossdk.io/core/address"
+	"cosmossdk.io/core/appmodule"
+	"cosmossdk.io/core/store"
+	"cosmossdk.io/depinject"
+	"cosmossdk.io/depinject/appconfig"
+
+	"github.com/cosmos/cosmos-sdk/codec"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
+	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
+
+	"github.com/daitchain/daitchain/x/computemarket/keeper"
+	"github.com/daitchain/daitchain/x/computemarket/types"
+)
+
+func init() {
+	appconfig.RegisterModule(&types.Module{}, appconfig.Provide(ProvideModule))
+}
+
+// ModuleInputs are the dependencies of the module.
+type ModuleInputs struct {
+	depinject.In
+
+	Config       *types.Module
+	Cdc          codec.Codec
+	StoreService store.KVStoreService
+	AddressCodec address.Codec
+
+	AccountKeeper      types.AccountKeeper
+	BankKeeper         types.BankKeeper
+	DistributionKeeper types.DistributionKeeper
+	StakingKeeper      types.StakingKeeper
+}
+
+// ModuleOutputs are what the module provides to the app.
+type ModuleOutputs struct {
+	depinject.Out
+
+	Keeper keeper.Keeper
+	Module appmodule.AppModule
+}
+
+// ProvideModule builds the keeper; the authority defaults to x/gov.
+func ProvideModule(in ModuleInputs) ModuleOutputs {
+	authority := authtypes.NewModuleAddress(govtypes.ModuleName)
+	if in.Config.Authority != "" {
+		authority = authtypes.NewModuleAddressOrBech32Address(in.Config.Authority)
+	}
+	authorityStr, err := in.AddressCodec.BytesToString(authority)
+	if err != nil {
+		panic(err)
+	}
+	k := keeper.NewKeeper(in.Cdc, in.AddressCodec, in.StoreService, authorityStr,
+		in.AccountKeeper, in.BankKeeper, in.DistributionKeeper, keeper.NewStakingTiers(in.StakingKeeper))
+	return ModuleOutputs{Keeper: k, Module: NewAppModule(in.Cdc, k)}
+}

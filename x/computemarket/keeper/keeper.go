@@ -1,0 +1,223 @@
+package keeper
+
+import (
+	"fmt"
+
+	"cosmossdk.io/collections"
+	"cosmossdk.io/collections/indexes"
+	"cosmossdk.io/core/address"
+	"cosmossdk.io/core/store"
+	"cosmossdk.io/log/v2"
+
+	"github.com/cosmos/cosmos-sdk/codec"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/daitchain/daitchain/x/computemarket/types"
+)
+
+// Keeper holds all state of x/computemarket. Every collection is declared
+// here, once, from one schema builder.
+type Keeper struct {
+	cdc          codec.BinaryCodec
+	addressCodec address.Codec
+	storeService store.KVStoreService
+	authority    string
+
+	bank    types.BankKeeper
+	distr   types.DistributionKeeper
+	tiers   types.StakingTiersKeeper
+	account types.AccountKeeper
+
+	Schema collections.Schema
+
+	// key: 0 | value: Params
+	params collections.Item[types.Params]
+
+	// keys: 1..4 | value: the next id of each aggregate
+	deploymentSeq collections.Sequence
+	groupSeq      collections.Sequence
+	bidSeq        collections.Sequence
+	leaseSeq      collections.Sequence
+
+	// key: provider owner | value: Provider
+	providers collections.Map[sdk.AccAddress, types.Provider]
+	// key: (provider, auditor) | value: what that auditor attests
+	auditRecords collections.Map[collections.Pair[sdk.AccAddress, sdk.AccAddress], types.AuditRecord]
+
+	// key: deployment id | value: Deployment; indexed by owner and state
+	deployments *collections.IndexedMap[uint64, types.Deployment, DeploymentIndexes]
+	// key: group id | value: Group; indexed by deployment and state
+	groups *collections.IndexedMap[uint64, types.Group, GroupIndexes]
+	// key: group id | value: the group's Escrow
+	escrows collections.Map[uint64, types.Escrow]
+	// key: bid id | value: Bid; indexed by group, (group, state), (provider, group), state
+	bids *collections.IndexedMap[uint64, types.Bid, BidIndexes]
+	// key: lease id | value: Lease; indexed by tenant, provider, state, group
+	leases *collections.IndexedMap[uint64, types.Lease, LeaseIndexes]
+
+	// key: (auction_end height, group id) | the auctions that close at that height
+	auctionQueue collections.KeySet[collections.Pair[int64, uint64]]
+	// key: (height, lease id) | the leases whose escrow changes state at that height
+	leaseQueue collections.KeySet[collections.Pair[int64, uint64]]
+}
+
+// DeploymentIndexes back the deployments-by-owner and by-state queries.
+type DeploymentIndexes struct {
+	// key: (owner, deployment id)
+	Owner *indexes.Multi[sdk.AccAddress, uint64, types.Deployment]
+	// key: (state, deployment id)
+	State *indexes.Multi[int32, uint64, types.Deployment]
+}
+
+func (i DeploymentIndexes) IndexesList() []collections.Index[uint64, types.Deployment] {
+	return []collections.Index[uint64, types.Deployment]{i.Owner, i.State}
+}
+
+// GroupIndexes back lookups of a deployment's groups and groups by state.
+type GroupIndexes struct {
+	// key: (deployment id, group id)
+	Deployment *indexes.Multi[uint64, uint64, types.Group]
+	// key: (state, group id)
+	State *indexes.Multi[int32, uint64, types.Group]
+}
+
+func (i GroupIndexes) IndexesList() []collections.Index[uint64, types.Group] {
+	return []collections.Index[uint64, types.Group]{i.Deployment, i.State}
+}
+
+// BidIndexes back the matcher (open bids of a group), the one-live-bid rule
+// (a provider's bids on a group) and the queries.
+type BidIndexes struct {
+	// key: (group id, bid id)
+	Group *indexes.Multi[uint64, uint64, types.Bid]
+	// key: ((group id, state), bid id)
+	GroupState *indexes.Multi[collections.Pair[uint64, int32], uint64, types.Bid]
+	// key: ((provider, group id), bid id)
+	Provider *indexes.Multi[collections.Pair[sdk.AccAddress, uint64], uint64, types.Bid]
+	// key: (state, bid id)
+	State *indexes.Multi[int32, uint64, types.Bid]
+}
+
+func (i BidIndexes) IndexesList() []collections.Index[uint64, types.Bid] {
+	return []collections.Index[uint64, types.Bid]{i.Group, i.GroupState, i.Provider, i.State}
+}
+
+// LeaseIndexes back the lease queries and the group's live lease lookup.
+type LeaseIndexes struct {
+	// key: (tenant, lease id)
+	Tenant *indexes.Multi[sdk.AccAddress, uint64, types.Lease]
+	// key: (provider, lease id)
+	Provider *indexes.Multi[sdk.AccAddress, uint64, types.Lease]
+	// key: (state, lease id)
+	State *indexes.Multi[int32, uint64, types.Lease]
+	// key: (group id, lease id)
+	Group *indexes.Multi[uint64, uint64, types.Lease]
+}
+
+func (i LeaseIndexes) IndexesList() []collections.Index[uint64, types.Lease] {
+	return []collections.Index[uint64, types.Lease]{i.Tenant, i.Provider, i.State, i.Group}
+}
+
+// NewKeeper builds the keeper and its schema. authority is the account
+// allowed to change params (the gov module account by default).
+func NewKeeper(
+	cdc codec.BinaryCodec,
+	addressCodec address.Codec,
+	storeService store.KVStoreService,
+	authority string,
+	account types.AccountKeeper,
+	bank types.BankKeeper,
+	distr types.DistributionKeeper,
+	tiers types.StakingTiersKeeper,
+) Keeper {
+	if _, err := addressCodec.StringToBytes(authority); err != nil {
+		panic(fmt.Errorf("invalid computemarket authority %q: %w", authority, err))
+	}
+	sb := collections.NewSchemaBuilder(storeService)
+	addrKey := sdk.AccAddressKey
+	k := Keeper{
+		cdc:          cdc,
+		addressCodec: addressCodec,
+		storeService: storeService,
+		authority:    authority,
+		account:      account,
+		bank:         bank,
+		distr:        distr,
+		tiers:        tiers,
+
+		params: collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
+
+		deploymentSeq: collections.NewSequence(sb, types.DeploymentSeqKey, "deployment_seq"),
+		groupSeq:      collections.NewSequence(sb, types.GroupSeqKey, "group_seq"),
+		bidSeq:        collections.NewSequence(sb, types.BidSeqKey, "bid_seq"),
+		leaseSeq:      collections.NewSequence(sb, types.LeaseSeqKey, "lease_seq"),
+
+		providers: collections.NewMap(sb, types.ProvidersKey, "providers", addrKey, codec.CollValue[types.Provider](cdc)),
+		auditRecords: collections.NewMap(sb, types.AuditRecordsKey, "audit_records",
+			collections.PairKeyCodec(addrKey, addrKey), codec.CollValue[types.AuditRecord](cdc)),
+
+		deployments: collections.NewIndexedMap(sb, types.DeploymentsKey, "deployments", collections.Uint64Key,
+			codec.CollValue[types.Deployment](cdc), DeploymentIndexes{
+				Owner: indexes.NewMulti(sb, types.DeploymentsByOwnerKey, "deployments_by_owner", addrKey, collections.Uint64Key,
+					func(_ uint64, d types.Deployment) (sdk.AccAddress, error) { return addressCodec.StringToBytes(d.Owner) }),
+				State: indexes.NewMulti(sb, types.DeploymentsByStateKey, "deployments_by_state", collections.Int32Key, collections.Uint64Key,
+					func(_ uint64, d types.Deployment) (int32, error) { return int32(d.State), nil }),
+			}),
+		groups: collections.NewIndexedMap(sb, types.GroupsKey, "groups", collections.Uint64Key,
+			codec.CollValue[types.Group](cdc), GroupIndexes{
+				Deployment: indexes.NewMulti(sb, types.GroupsByDeploymentKey, "groups_by_deployment", collections.Uint64Key, collections.Uint64Key,
+					func(_ uint64, g types.Group) (uint64, error) { return g.DeploymentId, nil }),
+				State: indexes.NewMulti(sb, types.GroupsByStateKey, "groups_by_state", collections.Int32Key, collections.Uint64Key,
+					func(_ uint64, g types.Group) (int32, error) { return int32(g.State), nil }),
+			}),
+		escrows: collections.NewMap(sb, types.EscrowsKey, "escrows", collections.Uint64Key, codec.CollValue[types.Escrow](cdc)),
+		bids: collections.NewIndexedMap(sb, types.BidsKey, "bids", collections.Uint64Key,
+			codec.CollValue[types.Bid](cdc), BidIndexes{
+				Group: indexes.NewMulti(sb, types.BidsByGroupKey, "bids_by_group", collections.Uint64Key, collections.Uint64Key,
+					func(_ uint64, b types.Bid) (uint64, error) { return b.GroupId, nil }),
+				GroupState: indexes.NewMulti(sb, types.BidsByGroupStateKey, "bids_by_group_state",
+					collections.PairKeyCodec(collections.Uint64Key, collections.Int32Key), collections.Uint64Key,
+					func(_ uint64, b types.Bid) (collections.Pair[uint64, int32], error) {
+						return collections.Join(b.GroupId, int32(b.State)), nil
+					}),
+				Provider: indexes.NewMulti(sb, types.BidsByProviderKey, "bids_by_provider",
+					collections.PairKeyCodec(addrKey, collections.Uint64Key), collections.Uint64Key,
+					func(_ uint64, b types.Bid) (collections.Pair[sdk.AccAddress, uint64], error) {
+						p, err := addressCodec.StringToBytes(b.Provider)
+						return collections.Join(sdk.AccAddress(p), b.GroupId), err
+					}),
+				State: indexes.NewMulti(sb, types.BidsByStateKey, "bids_by_state", collections.Int32Key, collections.Uint64Key,
+					func(_ uint64, b types.Bid) (int32, error) { return int32(b.State), nil }),
+			}),
+		leases: collections.NewIndexedMap(sb, types.LeasesKey, "leases", collections.Uint64Key,
+			codec.CollValue[types.Lease](cdc), LeaseIndexes{
+				Tenant: indexes.NewMulti(sb, types.LeasesByTenantKey, "leases_by_tenant", addrKey, collections.Uint64Key,
+					func(_ uint64, l types.Lease) (sdk.AccAddress, error) { return addressCodec.StringToBytes(l.Tenant) }),
+				Provider: indexes.NewMulti(sb, types.LeasesByProviderKey, "leases_by_provider", addrKey, collections.Uint64Key,
+					func(_ uint64, l types.Lease) (sdk.AccAddress, error) { return addressCodec.StringToBytes(l.Provider) }),
+				State: indexes.NewMulti(sb, types.LeasesByStateKey, "leases_by_state", collections.Int32Key, collections.Uint64Key,
+					func(_ uint64, l types.Lease) (int32, error) { return int32(l.State), nil }),
+				Group: indexes.NewMulti(sb, types.LeasesByGroupKey, "leases_by_group", collections.Uint64Key, collections.Uint64Key,
+					func(_ uint64, l types.Lease) (uint64, error) { return l.GroupId, nil }),
+			}),
+
+		auctionQueue: collections.NewKeySet(sb, types.AuctionQueueKey, "auction_queue",
+			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
+		leaseQueue: collections.NewKeySet(sb, types.LeaseQueueKey, "lease_queue",
+			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
+	}
+	schema, err := sb.Build()
+	if err != nil {
+		panic(err)
+	}
+	k.Schema = schema
+	return k
+}
+
+// Authority is the account allowed to change params.
+func (k Keeper) Authority() string { return k.authority }
+
+// Logger returns the module logger.
+func (k Keeper) Logger(ctx sdk.Context) log.Logger {
+	return ctx.Logger().With("module", "x/"+types.ModuleName)
+}

@@ -1,0 +1,52 @@
+package types
+
+import "cosmossdk.io/collections"
+
+const (
+	// ModuleName is the module's name, store key and module account.
+	ModuleName = "computemarket"
+	// StoreKey is the module's KV store key.
+	StoreKey = ModuleName
+	// Denom is the only denomination the market accepts: micro-DAIT.
+	Denom = "udait"
+)
+
+// Store prefixes. They are contiguous and never renumbered: a new
+// collection takes the next free number.
+var (
+	ParamsKey = collections.NewPrefix(0)
+
+	DeploymentSeqKey = collections.NewPrefix(1)
+	GroupSeqKey      = collections.NewPrefix(2)
+	BidSeqKey        = collections.NewPrefix(3)
+	LeaseSeqKey      = collections.NewPrefix(4)
+
+	ProvidersKey    = collections.NewPrefix(5)
+	AuditRecordsKey = collections.NewPrefix(6)
+
+	DeploymentsKey        = collections.NewPrefix(7)
+	DeploymentsByOwnerKey = collections.NewPrefix(8)
+	DeploymentsByStateKey = collections.NewPrefix(9)
+
+	GroupsKey             = collections.NewPrefix(10)
+	GroupsByDeploymentKey = collections.NewPrefix(11)
+	GroupsByStateKey      = collections.NewPrefix(12)
+	EscrowsKey            = collections.NewPrefix(13)
+
+	BidsKey             = collections.NewPrefix(14)
+	BidsByGroupKey      = collections.NewPrefix(15)
+	BidsByGroupStateKey = collections.NewPrefix(16)
+	BidsByProviderKey   = collections.NewPrefix(17)
+	BidsByStateKey      = collections.NewPrefix(18)
+
+	LeasesKey           = collections.NewPrefix(19)
+	LeasesByTenantKey   = collections.NewPrefix(20)
+	LeasesByProviderKey = collections.NewPrefix(21)
+	LeasesByStateKey    = collections.NewPrefix(22)
+	LeasesByGroupKey    = collections.NewPrefix(23)
+
+	// AuctionQueueKey schedules auction ends: (height, group id).
+	AuctionQueueKey = collections.NewPrefix(24)
+	// LeaseQueueKey schedules escrow events of leases: (height, lease id).
+	LeaseQueueKey = collections.NewPrefix(25)
+)

@@ -1,0 +1,104 @@
+package types
+
+import (
+	errorsmod "cosmossdk.io/errors"
+	"cosmossdk.io/math"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+)
+
+// OneDait is 1 DAIT in udait.
+const OneDait int64 = 1_000_000
+
+// Defaults of SPEC section 2. MaxBidsPerGroup and ProviderMinBond are the
+// project's choices: 256 open bids bound the auction close to a few
+// milliseconds, and 1,000 DAIT of bonded stake makes a provider identity
+// cost something real.
+const (
+	DefaultBidDurationBlocks uint64 = 30
+	DefaultTakeRateBps       uint32 = 100
+	DefaultMaxBidsPerGroup   uint32 = 256
+
+	// MaxTakeRateBps is 100%.
+	MaxTakeRateBps uint32 = 10_000
+	// MaxBidsPerGroupLimit keeps the cap itself bounded.
+	MaxBidsPerGroupLimit uint32 = 10_000
+	// MaxAuditors bounds the whitelist.
+	MaxAuditors = 100
+)
+
+func DefaultBidMinDeposit() sdk.Coin   { return sdk.NewCoin(Denom, math.NewInt(100*OneDait)) }
+func DefaultLeaseMinDeposit() sdk.Coin { return sdk.NewCoin(Denom, math.NewInt(50*OneDait)) }
+func DefaultProviderMinBond() sdk.Coin { return sdk.NewCoin(Denom, math.NewInt(1_000*OneDait)) }
+
+// DefaultParams are the genesis defaults; the auditor whitelist is empty
+// until genesis supplies it.
+func DefaultParams() Params {
+	return Params{
+		BidDurationBlocks: DefaultBidDurationBlocks,
+		BidMinDeposit:     DefaultBidMinDeposit(),
+		LeaseMinDeposit:   DefaultLeaseMinDeposit(),
+		TakeRateBps:       DefaultTakeRateBps,
+		AuditorWhitelist:  []string{},
+		MaxBidsPerGroup:   DefaultMaxBidsPerGroup,
+		ProviderMinBond:   DefaultProviderMinBond(),
+	}
+}
+
+// Validate checks every rule of SPEC section 2.
+func (p Params) Validate() error {
+	if p.BidDurationBlocks < 1 {
+		return errorsmod.Wrap(ErrInvalidParams, "bid_duration_blocks must be at least 1")
+	}
+	if err := validateUdait("bid_min_deposit", p.BidMinDeposit, false); err != nil {
+		return err
+	}
+	if err := validateUdait("lease_min_deposit", p.LeaseMinDeposit, false); err != nil {
+		return err
+	}
+	if p.TakeRateBps > MaxTakeRateBps {
+		return errorsmod.Wrapf(ErrInvalidParams, "take_rate_bps %d is above %d", p.TakeRateBps, MaxTakeRateBps)
+	}
+	if len(p.AuditorWhitelist) > MaxAuditors {
+		return errorsmod.Wrapf(ErrInvalidParams, "auditor_whitelist has %d entries, at most %d", len(p.AuditorWhitelist), MaxAuditors)
+	}
+	seen := make(map[string]struct{}, len(p.AuditorWhitelist))
+	for _, a := range p.AuditorWhitelist {
+		addr, err := sdk.AccAddressFromBech32(a)
+		if err != nil {
+			return errorsmod.Wrapf(ErrInvalidParams, "auditor_whitelist: %q is not an address: %v", a, err)
+		}
+		key := addr.String()
+		if _, dup := seen[key]; dup {
+			return errorsmod.Wrapf(ErrInvalidParams, "auditor_whitelist: %s is listed twice", a)
+		}
+		seen[key] = struct{}{}
+	}
+	if p.MaxBidsPerGroup < 1 || p.MaxBidsPerGroup > MaxBidsPerGroupLimit {
+		return errorsmod.Wrapf(ErrInvalidParams, "max_bids_per_group must be in 1..%d", MaxBidsPerGroupLimit)
+	}
+	return validateUdait("provider_min_bond", p.ProviderMinBond, true)
+}
+
+// IsAuditor reports whether addr is in the whitelist.
+func (p Params) IsAuditor(addr string) bool {
+	for _, a := range p.AuditorWhitelist {
+		if a == addr {
+			return true
+		}
+	}
+	return false
+}
+
+func validateUdait(field string, c sdk.Coin, zeroOK bool) error {
+	if c.Denom != Denom {
+		return errorsmod.Wrapf(ErrInvalidParams, "%s must be in %s, got %q", field, Denom, c.Denom)
+	}
+	if c.Amount.IsNil() || c.Amount.IsNegative() {
+		return errorsmod.Wrapf(ErrInvalidParams, "%s must not be negative, got %s", field, c)
+	}
+	if !zeroOK && c.Amount.IsZero() {
+		return errorsmod.Wrapf(ErrInvalidParams, "%s must be positive", field)
+	}
+	return nil
+}
