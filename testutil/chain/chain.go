@@ -1,0 +1,205 @@
+// Package chain starts a real in-process daitchain network (CometBFT node,
+// gRPC, REST) for tests, and signs and broadcasts transactions with a real
+// keyring.
+package chain
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"cosmossdk.io/math"
+
+	"github.com/cosmos/cosmos-sdk/client"
+	"github.com/cosmos/cosmos-sdk/client/tx"
+	"github.com/cosmos/cosmos-sdk/crypto/hd"
+	"github.com/cosmos/cosmos-sdk/crypto/keyring"
+	"github.com/cosmos/cosmos-sdk/testutil/network"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	authtx "github.com/cosmos/cosmos-sdk/x/auth/tx"
+	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
+
+	"github.com/daitchain/daitchain/app"
+	"github.com/daitchain/daitchain/x/computemarket/types"
+)
+
+// Chain is a running one-validator network.
+type Chain struct {
+	t   testing.TB
+	Net *network.Network
+	Val *network.Validator
+	// Market is a gRPC client of the computemarket queries.
+	Market types.QueryClient
+	Bank   banktypes.QueryClient
+}
+
+// DAIT returns n DAIT as a udait coin.
+func DAIT(n int64) sdk.Coin { return sdk.NewCoin(types.Denom, math.NewInt(n*types.OneDait)) }
+
+// Start runs a one-validator network whose market params are changed by
+// editParams. The validator is rich: 10,000,000 DAIT, 1,000,000 bonded.
+func Start(t testing.TB, editParams func(*types.Params)) *Chain {
+	t.Helper()
+	cfg, err := network.DefaultConfigWithAppConfig(app.AppConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.NumValidators = 1
+	cfg.BondDenom = app.BondDenom
+	cfg.MinGasPrices = "0" + app.BondDenom
+	cfg.AccountTokens = math.NewInt(10_000_000 * types.OneDait)
+	cfg.StakingTokens = math.NewInt(10_000_000 * types.OneDait)
+	cfg.BondedTokens = math.NewInt(1_000_000 * types.OneDait)
+	cfg.TimeoutCommit = 500 * time.Millisecond
+	cfg.GenesisState = app.PatchGenesis(cfg.Codec, cfg.GenesisState)
+
+	var gs types.GenesisState
+	cfg.Codec.MustUnmarshalJSON(cfg.GenesisState[types.ModuleName], &gs)
+	if editParams != nil {
+		editParams(&gs.Params)
+	}
+	cfg.GenesisState[types.ModuleName] = cfg.Codec.MustMarshalJSON(&gs)
+
+	net, err := network.New(t, t.TempDir(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(net.Cleanup)
+	if _, err := net.WaitForHeight(1); err != nil {
+		t.Fatal(err)
+	}
+	val := net.Validators[0]
+	return &Chain{
+		t:      t,
+		Net:    net,
+		Val:    val,
+		Market: types.NewQueryClient(val.ClientCtx),
+		Bank:   banktypes.NewQueryClient(val.ClientCtx),
+	}
+}
+
+// Ctx is the validator's client context.
+func (c *Chain) Ctx() client.Context { return c.Val.ClientCtx }
+
+// NewAccount adds a key to the validator's keyring (from mnemonic, or a
+// fresh one when empty), funds it from the validator and returns its address.
+func (c *Chain) NewAccount(name, mnemonic string, funds sdk.Coin) sdk.AccAddress {
+	c.t.Helper()
+	kr := c.Ctx().Keyring
+	var (
+		rec *keyring.Record
+		err error
+	)
+	if mnemonic == "" {
+		rec, _, err = kr.NewMnemonic(name, keyring.English, sdk.FullFundraiserPath, keyring.DefaultBIP39Passphrase, hd.Secp256k1)
+	} else {
+		rec, err = kr.NewAccount(name, mnemonic, keyring.DefaultBIP39Passphrase, sdk.FullFundraiserPath, hd.Secp256k1)
+	}
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	addr, err := rec.GetAddress()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if funds.IsPositive() {
+		c.MustDeliver(c.Val.Moniker, banktypes.NewMsgSend(c.Val.Address, addr, sdk.NewCoins(funds)))
+	}
+	return addr
+}
+
+// AddressOf returns the address of a key of the keyring.
+func (c *Chain) AddressOf(name string) sdk.AccAddress {
+	rec, err := c.Ctx().Keyring.Key(name)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	addr, err := rec.GetAddress()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return addr
+}
+
+// Deliver signs msgs with key `from`, broadcasts them and waits until the
+// tx is in a block. It returns the delivered tx response (check Code).
+func (c *Chain) Deliver(from string, msgs ...sdk.Msg) (*sdk.TxResponse, error) {
+	ctx := c.Ctx()
+	addr := c.AddressOf(from)
+	if from == c.Val.Moniker {
+		addr = c.Val.Address
+	}
+	ctx = ctx.WithFromName(from).WithFromAddress(addr)
+	acc, err := ctx.AccountRetriever.GetAccount(ctx, addr)
+	if err != nil {
+		return nil, fmt.Errorf("account %s: %w", from, err)
+	}
+	txf := tx.Factory{}.
+		WithChainID(ctx.ChainID).
+		WithKeybase(ctx.Keyring).
+		WithTxConfig(ctx.TxConfig).
+		WithAccountRetriever(ctx.AccountRetriever).
+		WithAccountNumber(acc.GetAccountNumber()).
+		WithSequence(acc.GetSequence()).
+		WithGas(2_000_000).
+		WithSignMode(1) // SIGN_MODE_DIRECT
+	b, err := txf.BuildUnsignedTx(msgs...)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Sign(context.Background(), txf, from, b, true); err != nil {
+		return nil, err
+	}
+	bz, err := ctx.TxConfig.TxEncoder()(b.GetTx())
+	if err != nil {
+		return nil, err
+	}
+	res, err := ctx.WithBroadcastMode("sync").BroadcastTx(bz)
+	if err != nil {
+		return nil, err
+	}
+	if res.Code != 0 { // refused by CheckTx
+		return res, nil
+	}
+	return c.WaitTx(res.TxHash)
+}
+
+// MustDeliver is Deliver that fails the test unless the tx succeeded.
+func (c *Chain) MustDeliver(from string, msgs ...sdk.Msg) *sdk.TxResponse {
+	c.t.Helper()
+	res, err := c.Deliver(from, msgs...)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if res.Code != 0 {
+		c.t.Fatalf("tx from %s failed: code %d (%s): %s", from, res.Code, res.Codespace, res.RawLog)
+	}
+	return res
+}
+
+// WaitTx waits until the tx is in a block, up to 20 blocks.
+func (c *Chain) WaitTx(hash string) (*sdk.TxResponse, error) {
+	var last error
+	for range 20 {
+		if err := c.Net.WaitForNextBlock(); err != nil {
+			return nil, err
+		}
+		res, err := authtx.QueryTx(c.Ctx(), hash)
+		if err == nil {
+			return res, nil
+		}
+		last = err
+	}
+	return nil, fmt.Errorf("tx %s not included: %w", hash, last)
+}
+
+// AddressFromMnemonic derives the account address of a mnemonic on the
+// standard path, so that genesis can name an account before it exists.
+func AddressFromMnemonic(mnemonic string) (sdk.AccAddress, error) {
+	derived, err := hd.Secp256k1.Derive()(mnemonic, keyring.DefaultBIP39Passphrase, sdk.FullFundraiserPath)
+	if err != nil {
+		return nil, err
+	}
+	return sdk.AccAddress(hd.Secp256k1.Generate()(derived).PubKey().Address()), nil
+}
