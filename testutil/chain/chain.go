@@ -5,6 +5,7 @@ package chain
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"testing"
 	"time"
@@ -103,7 +104,7 @@ func (c *Chain) NewAccount(name, mnemonic string, funds sdk.Coin) sdk.AccAddress
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	if funds.IsPositive() {
+	if !funds.IsNil() && funds.IsPositive() {
 		c.MustDeliver(c.Val.Moniker, banktypes.NewMsgSend(c.Val.Address, addr, sdk.NewCoins(funds)))
 	}
 	return addr
@@ -125,6 +126,15 @@ func (c *Chain) AddressOf(name string) sdk.AccAddress {
 // Deliver signs msgs with key `from`, broadcasts them and waits until the
 // tx is in a block. It returns the delivered tx response (check Code).
 func (c *Chain) Deliver(from string, msgs ...sdk.Msg) (*sdk.TxResponse, error) {
+	res, err := c.broadcast(from, msgs...)
+	if err != nil || res.Code != 0 { // a CheckTx refusal is final
+		return res, err
+	}
+	return c.WaitTx(res.TxHash)
+}
+
+// broadcast signs and sends a tx without waiting for a block.
+func (c *Chain) broadcast(from string, msgs ...sdk.Msg) (*sdk.TxResponse, error) {
 	ctx := c.Ctx()
 	addr := c.AddressOf(from)
 	if from == c.Val.Moniker {
@@ -155,14 +165,7 @@ func (c *Chain) Deliver(from string, msgs ...sdk.Msg) (*sdk.TxResponse, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := ctx.WithBroadcastMode("sync").BroadcastTx(bz)
-	if err != nil {
-		return nil, err
-	}
-	if res.Code != 0 { // refused by CheckTx
-		return res, nil
-	}
-	return c.WaitTx(res.TxHash)
+	return ctx.WithBroadcastMode("sync").BroadcastTx(bz)
 }
 
 // MustDeliver is Deliver that fails the test unless the tx succeeded.
@@ -178,13 +181,10 @@ func (c *Chain) MustDeliver(from string, msgs ...sdk.Msg) *sdk.TxResponse {
 	return res
 }
 
-// WaitTx waits until the tx is in a block, up to 20 blocks.
+// WaitTx polls until the tx is in a block, for up to 30 seconds.
 func (c *Chain) WaitTx(hash string) (*sdk.TxResponse, error) {
 	var last error
-	for range 20 {
-		if err := c.Net.WaitForNextBlock(); err != nil {
-			return nil, err
-		}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		res, err := authtx.QueryTx(c.Ctx(), hash)
 		if err == nil {
 			return res, nil
@@ -202,4 +202,83 @@ func AddressFromMnemonic(mnemonic string) (sdk.AccAddress, error) {
 		return nil, err
 	}
 	return sdk.AccAddress(hd.Secp256k1.Generate()(derived).PubKey().Address()), nil
+}
+
+// Balance is an account's udait balance.
+func (c *Chain) Balance(addr sdk.AccAddress) math.Int {
+	c.t.Helper()
+	res, err := c.Bank.Balance(context.Background(), &banktypes.QueryBalanceRequest{Address: addr.String(), Denom: types.Denom})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return res.Balance.Amount
+}
+
+// Height is the latest committed height.
+func (c *Chain) Height() int64 {
+	c.t.Helper()
+	h, err := c.Net.LatestHeight()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return h
+}
+
+// WaitForHeight waits until the chain has committed height h.
+func (c *Chain) WaitForHeight(h int64) {
+	c.t.Helper()
+	if _, err := c.Net.WaitForHeightWithTimeout(h, time.Duration(h-c.Height()+10)*2*time.Second); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// Signed is one signer's messages, for DeliverMany.
+type Signed struct {
+	From string
+	Msgs []sdk.Msg
+}
+
+// DeliverMany broadcasts the txs of different signers together (they land
+// in the same block when they can) and waits for all; every one must pass.
+func (c *Chain) DeliverMany(txs ...Signed) []*sdk.TxResponse {
+	c.t.Helper()
+	hashes := make([]string, len(txs))
+	for i, s := range txs {
+		res, err := c.broadcast(s.From, s.Msgs...)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		if res.Code != 0 {
+			c.t.Fatalf("tx from %s refused: %s", s.From, res.RawLog)
+		}
+		hashes[i] = res.TxHash
+	}
+	out := make([]*sdk.TxResponse, len(txs))
+	for i, h := range hashes {
+		res, err := c.WaitTx(h)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		if res.Code != 0 {
+			c.t.Fatalf("tx from %s failed: code %d: %s", txs[i].From, res.Code, res.RawLog)
+		}
+		out[i] = res
+	}
+	return out
+}
+
+// FirstMsgResponse decodes the response of the first message of a tx.
+func FirstMsgResponse(ctx client.Context, res *sdk.TxResponse, out interface{ Unmarshal([]byte) error }) error {
+	bz, err := hex.DecodeString(res.Data)
+	if err != nil {
+		return err
+	}
+	var data sdk.TxMsgData
+	if err := ctx.Codec.Unmarshal(bz, &data); err != nil {
+		return err
+	}
+	if len(data.MsgResponses) == 0 {
+		return fmt.Errorf("tx %s has no message responses", res.TxHash)
+	}
+	return out.Unmarshal(data.MsgResponses[0].Value)
 }

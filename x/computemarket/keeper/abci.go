@@ -2,10 +2,96 @@ package keeper
 
 import (
 	"context"
+
+	"cosmossdk.io/collections"
+
+	"github.com/daitchain/daitchain/x/computemarket/types"
 )
 
-// EndBlocker runs the work scheduled at this height. The market lifecycle
-// and streaming escrow fill it in; with no schedule it touches nothing.
+// EndBlocker runs the work scheduled at height h, in SPEC section 5's order:
+//
+//  1. the take of every paying lease goes to the community pool (the
+//     leases' own payments are applied lazily; see escrow.go);
+//  2. leases in INSUFFICIENT_FUNDS since h-1 close, their groups pause;
+//  3. auctions whose window ends at h are matched;
+//  4. ACTIVE leases whose escrow cannot pay h+1 (those created at h
+//     included) become INSUFFICIENT_FUNDS.
+//
+// Each step reads only the queue entries of height h: the cost does not
+// grow with leases or groups that change nothing now.
 func (k Keeper) EndBlocker(ctx context.Context) error {
+	h := height(ctx)
+	if err := k.payTake(ctx, h); err != nil {
+		return err
+	}
+	closes, err := due(ctx, k.leaseCloseQueue, h)
+	if err != nil {
+		return err
+	}
+	for _, key := range closes {
+		if err := k.leaseCloseQueue.Remove(ctx, key); err != nil {
+			return err
+		}
+		if err := k.closeLeaseAndPause(ctx, key.K2(), types.CloseReasonInsufficientFunds); err != nil {
+			return err
+		}
+	}
+	auctions, err := due(ctx, k.auctionQueue, h)
+	if err != nil {
+		return err
+	}
+	for _, key := range auctions {
+		if err := k.auctionQueue.Remove(ctx, key); err != nil {
+			return err
+		}
+		if err := k.closeAuction(ctx, key.K2()); err != nil {
+			return err
+		}
+	}
+	exhausted, err := due(ctx, k.leaseExhaustQueue, h)
+	if err != nil {
+		return err
+	}
+	for _, key := range exhausted {
+		if err := k.leaseExhaustQueue.Remove(ctx, key); err != nil {
+			return err
+		}
+		if err := k.markInsufficient(ctx, key.K2(), h); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// due lists the entries of a height-keyed queue up to h.
+func due(ctx context.Context, q collections.KeySet[collections.Pair[int64, uint64]], h int64) ([]collections.Pair[int64, uint64], error) {
+	it, err := q.Iterate(ctx, collections.NewPrefixUntilPairRange[int64, uint64](h))
+	if err != nil {
+		return nil, err
+	}
+	return it.Keys()
+}
+
+// markInsufficient settles an ACTIVE lease through h; its escrow can no
+// longer pay the next block, so it is INSUFFICIENT_FUNDS and closes at h+1
+// unless topped up first.
+func (k Keeper) markInsufficient(ctx context.Context, id uint64, h int64) error {
+	l, e, err := k.settledLease(ctx, id, h)
+	if err != nil {
+		return err
+	}
+	if l.State != types.LeaseActive || e.Balance.Amount.GTE(l.Price.Amount) {
+		return nil // closed or topped up since; the entry was stale
+	}
+	if err := k.removeTake(ctx, l); err != nil {
+		return err
+	}
+	l.State = types.LeaseInsufficientFunds
+	if err := k.saveLeaseAndEscrow(ctx, l, e); err != nil {
+		return err
+	}
+	if err := k.scheduleLease(ctx, l, e); err != nil {
+		return err
+	}
+	return emit(ctx, &types.EventLeaseInsufficientFunds{Id: l.Id, GroupId: l.GroupId, Tenant: l.Tenant, Provider: l.Provider, Balance: e.Balance})
 }

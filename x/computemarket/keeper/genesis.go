@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"cosmossdk.io/collections"
+	"cosmossdk.io/math"
 
 	"github.com/daitchain/daitchain/x/computemarket/types"
 )
@@ -73,12 +74,27 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 			return err
 		}
 	}
+	take := math.ZeroInt()
 	for _, l := range gs.Leases {
 		if err := k.leases.Set(ctx, l.Id, l); err != nil {
 			return err
 		}
+		if l.State == types.LeaseClosed {
+			continue
+		}
+		e, err := k.GetEscrow(ctx, l.GroupId)
+		if err != nil {
+			return err
+		}
+		if err := k.scheduleLease(ctx, l, e); err != nil {
+			return err
+		}
+		if l.State == types.LeaseActive {
+			take = take.Add(l.Take.Amount)
+		}
 	}
-	return nil
+	// Every ACTIVE lease pays at the first EndBlock after the import.
+	return k.takePerBlock.Set(ctx, take)
 }
 
 // ExportGenesis writes the whole state, every list in key order.

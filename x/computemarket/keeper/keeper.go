@@ -8,6 +8,7 @@ import (
 	"cosmossdk.io/core/address"
 	"cosmossdk.io/core/store"
 	"cosmossdk.io/log/v2"
+	"cosmossdk.io/math"
 
 	"github.com/cosmos/cosmos-sdk/codec"
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -57,8 +58,14 @@ type Keeper struct {
 
 	// key: (auction_end height, group id) | the auctions that close at that height
 	auctionQueue collections.KeySet[collections.Pair[int64, uint64]]
-	// key: (height, lease id) | the leases whose escrow changes state at that height
-	leaseQueue collections.KeySet[collections.Pair[int64, uint64]]
+	// key: (height, lease id) | ACTIVE leases whose escrow runs dry at that height
+	leaseExhaustQueue collections.KeySet[collections.Pair[int64, uint64]]
+	// key: (height, lease id) | INSUFFICIENT_FUNDS leases that close at that height
+	leaseCloseQueue collections.KeySet[collections.Pair[int64, uint64]]
+	// key: 27 | value: take (udait) of every lease that pays at the next EndBlock
+	takePerBlock collections.Item[math.Int]
+	// key: creation height | value: take of the leases created then (they pay from the next height)
+	takeStarts collections.Map[int64, math.Int]
 }
 
 // DeploymentIndexes back the deployments-by-owner and by-state queries.
@@ -106,8 +113,8 @@ func (i BidIndexes) IndexesList() []collections.Index[uint64, types.Bid] {
 type LeaseIndexes struct {
 	// key: (tenant, lease id)
 	Tenant *indexes.Multi[sdk.AccAddress, uint64, types.Lease]
-	// key: (provider, lease id)
-	Provider *indexes.Multi[sdk.AccAddress, uint64, types.Lease]
+	// key: ((provider, state), lease id): withdraw-all visits live leases only
+	Provider *indexes.Multi[collections.Pair[sdk.AccAddress, int32], uint64, types.Lease]
 	// key: (state, lease id)
 	State *indexes.Multi[int32, uint64, types.Lease]
 	// key: (group id, lease id)
@@ -193,8 +200,12 @@ func NewKeeper(
 			codec.CollValue[types.Lease](cdc), LeaseIndexes{
 				Tenant: indexes.NewMulti(sb, types.LeasesByTenantKey, "leases_by_tenant", addrKey, collections.Uint64Key,
 					func(_ uint64, l types.Lease) (sdk.AccAddress, error) { return addressCodec.StringToBytes(l.Tenant) }),
-				Provider: indexes.NewMulti(sb, types.LeasesByProviderKey, "leases_by_provider", addrKey, collections.Uint64Key,
-					func(_ uint64, l types.Lease) (sdk.AccAddress, error) { return addressCodec.StringToBytes(l.Provider) }),
+				Provider: indexes.NewMulti(sb, types.LeasesByProviderKey, "leases_by_provider",
+					collections.PairKeyCodec(addrKey, collections.Int32Key), collections.Uint64Key,
+					func(_ uint64, l types.Lease) (collections.Pair[sdk.AccAddress, int32], error) {
+						p, err := addressCodec.StringToBytes(l.Provider)
+						return collections.Join(sdk.AccAddress(p), int32(l.State)), err
+					}),
 				State: indexes.NewMulti(sb, types.LeasesByStateKey, "leases_by_state", collections.Int32Key, collections.Uint64Key,
 					func(_ uint64, l types.Lease) (int32, error) { return int32(l.State), nil }),
 				Group: indexes.NewMulti(sb, types.LeasesByGroupKey, "leases_by_group", collections.Uint64Key, collections.Uint64Key,
@@ -203,8 +214,12 @@ func NewKeeper(
 
 		auctionQueue: collections.NewKeySet(sb, types.AuctionQueueKey, "auction_queue",
 			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
-		leaseQueue: collections.NewKeySet(sb, types.LeaseQueueKey, "lease_queue",
+		leaseExhaustQueue: collections.NewKeySet(sb, types.LeaseExhaustQueueKey, "lease_exhaust_queue",
 			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
+		leaseCloseQueue: collections.NewKeySet(sb, types.LeaseCloseQueueKey, "lease_close_queue",
+			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
+		takePerBlock: collections.NewItem(sb, types.TakePerBlockKey, "take_per_block", sdk.IntValue),
+		takeStarts:   collections.NewMap(sb, types.TakeStartsKey, "take_starts", collections.Int64Key, sdk.IntValue),
 	}
 	schema, err := sb.Build()
 	if err != nil {

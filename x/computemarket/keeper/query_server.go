@@ -224,7 +224,7 @@ func (q queryServer) Bids(ctx context.Context, req *types.QueryBidsRequest) (*ty
 	case req.GroupId != 0:
 		out, page, err = paginateIndex(ctx, q.k.bids, q.k.bids.Indexes.Group, req.GroupId, req.Pagination, keep)
 	case provider != nil:
-		out, page, err = paginateProviderBids(ctx, q.k, provider, req.Pagination, keep)
+		out, page, err = paginateIndexFirst(ctx, q.k.bids, q.k.bids.Indexes.Provider, provider, req.Pagination, keep)
 	case req.State != 0:
 		out, page, err = paginateIndex(ctx, q.k.bids, q.k.bids.Indexes.State, int32(req.State), req.Pagination, keep)
 	default:
@@ -268,7 +268,7 @@ func (q queryServer) Leases(ctx context.Context, req *types.QueryLeasesRequest) 
 		if aerr != nil {
 			return nil, aerr
 		}
-		out, page, err = paginateIndex(ctx, q.k.leases, q.k.leases.Indexes.Provider, p, req.Pagination, keep)
+		out, page, err = paginateIndexFirst(ctx, q.k.leases, q.k.leases.Indexes.Provider, p, req.Pagination, keep)
 	case req.Tenant != "":
 		t, aerr := q.address("tenant", req.Tenant)
 		if aerr != nil {
@@ -330,23 +330,32 @@ func paginateIndex[R, V any](
 		query.WithCollectionPaginationPairPrefix[R, uint64](ref))
 }
 
-// paginateProviderBids pages through a provider's bids: the index key is
-// (provider, group), so the page prefix is the provider alone.
-func paginateProviderBids(ctx context.Context, k Keeper, provider sdk.AccAddress, page *query.PageRequest, keep func(types.Bid) bool) ([]types.Bid, *query.PageResponse, error) {
-	var current types.Bid
-	type key = collections.Pair[collections.Pair[sdk.AccAddress, uint64], uint64]
-	return query.CollectionFilteredPaginate(ctx, k.bids.Indexes.Provider, page,
-		func(key key, _ collections.NoValue) (bool, error) {
-			b, err := k.bids.Get(ctx, key.K2())
+// paginateIndexFirst pages through the objects whose index key is a pair
+// starting with first (e.g. a provider's bids on any group), in index order.
+func paginateIndexFirst[A, B, V any](
+	ctx context.Context,
+	primary interface {
+		Get(context.Context, uint64) (V, error)
+	},
+	idx *indexes.Multi[collections.Pair[A, B], uint64, V],
+	first A,
+	page *query.PageRequest,
+	keep func(V) bool,
+) ([]V, *query.PageResponse, error) {
+	type key = collections.Pair[collections.Pair[A, B], uint64]
+	var current V
+	return query.CollectionFilteredPaginate(ctx, idx, page,
+		func(k key, _ collections.NoValue) (bool, error) {
+			v, err := primary.Get(ctx, k.K2())
 			if err != nil {
 				return false, err
 			}
-			current = b
-			return keep(b), nil
+			current = v
+			return keep(v), nil
 		},
-		func(key, collections.NoValue) (types.Bid, error) { return current, nil },
+		func(key, collections.NoValue) (V, error) { return current, nil },
 		func(o *query.CollectionsPaginateOptions[key]) {
-			prefix := collections.PairPrefix[collections.Pair[sdk.AccAddress, uint64], uint64](collections.PairPrefix[sdk.AccAddress, uint64](provider))
+			prefix := collections.PairPrefix[collections.Pair[A, B], uint64](collections.PairPrefix[A, B](first))
 			o.Prefix = &prefix
 		})
 }

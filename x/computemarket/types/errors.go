@@ -52,6 +52,3 @@ var (
 	ErrEscrowNotFound    = errorsmod.Register(ModuleName, 62, "escrow not found")
 	ErrNothingToWithdraw = errorsmod.Register(ModuleName, 63, "nothing to withdraw")
 )
-
-// ErrNotImplemented refuses a message whose handler has not landed yet.
-var ErrNotImplemented = errorsmod.Register(ModuleName, 90, "message not enabled yet")

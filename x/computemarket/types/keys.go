@@ -47,6 +47,16 @@ var (
 
 	// AuctionQueueKey schedules auction ends: (height, group id).
 	AuctionQueueKey = collections.NewPrefix(24)
-	// LeaseQueueKey schedules escrow events of leases: (height, lease id).
-	LeaseQueueKey = collections.NewPrefix(25)
+	// LeaseExhaustQueueKey schedules the height at which a lease's escrow
+	// can no longer pay the next block: (height, lease id).
+	LeaseExhaustQueueKey = collections.NewPrefix(25)
+	// LeaseCloseQueueKey schedules the close of a lease in
+	// INSUFFICIENT_FUNDS: (height, lease id).
+	LeaseCloseQueueKey = collections.NewPrefix(26)
+	// TakePerBlockKey holds the protocol take of all leases that pay at the
+	// next EndBlock; it moves to the community pool once per block.
+	TakePerBlockKey = collections.NewPrefix(27)
+	// TakeStartsKey holds the take of leases created at a height; it joins
+	// TakePerBlock at the next height (a lease first pays at c+1).
+	TakeStartsKey = collections.NewPrefix(28)
 )

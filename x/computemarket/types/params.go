@@ -64,15 +64,13 @@ func (p Params) Validate() error {
 	}
 	seen := make(map[string]struct{}, len(p.AuditorWhitelist))
 	for _, a := range p.AuditorWhitelist {
-		addr, err := sdk.AccAddressFromBech32(a)
-		if err != nil {
-			return errorsmod.Wrapf(ErrInvalidParams, "auditor_whitelist: %q is not an address: %v", a, err)
+		if err := ValidateAddress("auditor_whitelist", a); err != nil {
+			return errorsmod.Wrapf(ErrInvalidParams, "%v", err)
 		}
-		key := addr.String()
-		if _, dup := seen[key]; dup {
+		if _, dup := seen[a]; dup {
 			return errorsmod.Wrapf(ErrInvalidParams, "auditor_whitelist: %s is listed twice", a)
 		}
-		seen[key] = struct{}{}
+		seen[a] = struct{}{}
 	}
 	if p.MaxBidsPerGroup < 1 || p.MaxBidsPerGroup > MaxBidsPerGroupLimit {
 		return errorsmod.Wrapf(ErrInvalidParams, "max_bids_per_group must be in 1..%d", MaxBidsPerGroupLimit)

@@ -27,10 +27,16 @@ const (
 	VersionLen           = 32
 )
 
-// ValidateAddress checks a bech32 account address and names the field.
+// ValidateAddress checks a bech32 account address and names the field. Only
+// the canonical (lower-case) spelling is accepted, so that addresses stored
+// and compared as strings have one form.
 func ValidateAddress(field, addr string) error {
-	if _, err := sdk.AccAddressFromBech32(addr); err != nil {
+	acc, err := sdk.AccAddressFromBech32(addr)
+	if err != nil {
 		return errorsmod.Wrapf(ErrInvalidAddress, "%s: %q: %v", field, addr, err)
+	}
+	if acc.String() != addr {
+		return errorsmod.Wrapf(ErrInvalidAddress, "%s: %q is not in canonical form %s", field, addr, acc)
 	}
 	return nil
 }
@@ -75,7 +81,7 @@ func ValidateAttributeKey(key string) error {
 	return nil
 }
 
-// ValidateAttributeValue allows printable ASCII without spaces at the ends.
+// ValidateAttributeValue allows printable ASCII without spaces.
 func ValidateAttributeValue(key, value string) error {
 	if value == "" || len(value) > MaxAttrValueLen {
 		return errorsmod.Wrapf(ErrInvalidAttribute, "value of %q must be 1..%d characters", key, MaxAttrValueLen)

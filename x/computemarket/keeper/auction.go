@@ -1,0 +1,125 @@
+package keeper
+
+import (
+	"context"
+
+	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/daitchain/daitchain/x/computemarket/types"
+)
+
+// better reports whether bid a beats bid b (SPEC section 4): the lower
+// price, then the earlier height, then the provider address in bech32
+// string order.
+func better(a, b types.Bid) bool {
+	if c := a.Price.Amount.BigInt().Cmp(b.Price.Amount.BigInt()); c != 0 {
+		return c < 0
+	}
+	if a.CreatedHeight != b.CreatedHeight {
+		return a.CreatedHeight < b.CreatedHeight
+	}
+	return a.Provider < b.Provider
+}
+
+// PickWinner returns the best of the eligible bids; ok is false when none is.
+func PickWinner(bids []types.Bid, eligible func(types.Bid) (bool, error)) (winner types.Bid, ok bool, err error) {
+	for _, b := range bids {
+		e, err := eligible(b)
+		if err != nil {
+			return winner, false, err
+		}
+		if e && (!ok || better(b, winner)) {
+			winner, ok = b, true
+		}
+	}
+	return winner, ok, nil
+}
+
+// closeAuction matches a group whose window ends now: the best eligible
+// OPEN bid wins and becomes a lease, every other OPEN bid is LOST. With no
+// eligible bid the group becomes ORDERED and waits for the first acceptable
+// bid.
+func (k Keeper) closeAuction(ctx context.Context, groupID uint64) error {
+	g, err := k.GetGroup(ctx, groupID)
+	if err != nil {
+		return err
+	}
+	if g.State != types.GroupOpen {
+		return nil // paused or closed since; its queue entry was stale
+	}
+	bids, err := k.openBids(ctx, g.Id)
+	if err != nil {
+		return err
+	}
+	winner, ok, err := PickWinner(bids, func(b types.Bid) (bool, error) { return k.isEligible(ctx, b.Provider, g) })
+	if err != nil {
+		return err
+	}
+	if ok {
+		_, err := k.createLease(ctx, g, winner)
+		return err
+	}
+	if err := k.loseOpenBids(ctx, g.Id); err != nil {
+		return err
+	}
+	g.State = types.GroupOrdered
+	if err := k.groups.Set(ctx, g.Id, g); err != nil {
+		return err
+	}
+	return emit(ctx, &types.EventGroupOrdered{Id: g.Id, DeploymentId: g.DeploymentId})
+}
+
+func (k Keeper) isEligible(ctx context.Context, provider string, g types.Group) (bool, error) {
+	addr, err := k.addressCodec.StringToBytes(provider)
+	if err != nil {
+		return false, err
+	}
+	aa, err := k.AuditedAttributes(ctx, sdk.AccAddress(addr), g.Spec.Auditors)
+	if err != nil {
+		return false, err
+	}
+	return aa.Satisfies(g.Spec.Requirements), nil
+}
+
+// CreateLease is MsgCreateLease: the tenant accepts an OPEN bid before the
+// window ends. The bid must still be eligible.
+func (k Keeper) CreateLease(ctx context.Context, msg *types.MsgCreateLease) (uint64, error) {
+	bid, err := k.GetBid(ctx, msg.BidId)
+	if err != nil {
+		return 0, err
+	}
+	g, err := k.GetGroup(ctx, bid.GroupId)
+	if err != nil {
+		return 0, err
+	}
+	if err := requireSigner(msg.Owner, g.Owner, "group", g.Id); err != nil {
+		return 0, err
+	}
+	if bid.State != types.BidOpen {
+		return 0, errorsmod.Wrapf(types.ErrInvalidBidState, "bid %d is %s", bid.Id, bid.State)
+	}
+	if g.State != types.GroupOpen {
+		return 0, errorsmod.Wrapf(types.ErrInvalidGroupState, "group %d is %s", g.Id, g.State)
+	}
+	addr, err := k.addressCodec.StringToBytes(bid.Provider)
+	if err != nil {
+		return 0, err
+	}
+	if err := k.requireEligible(ctx, addr, g); err != nil {
+		return 0, err
+	}
+	l, err := k.createLease(ctx, g, bid)
+	return l.Id, err
+}
+
+// dueAuctions lists the groups whose auction window ends at or before h.
+func (k Keeper) dueAuctions(ctx context.Context, h int64) ([]collections.Pair[int64, uint64], error) {
+	it, err := k.auctionQueue.Iterate(ctx, collections.NewPrefixUntilPairRange[int64, uint64](h))
+	if err != nil {
+		return nil, err
+	}
+	return it.Keys()
+}

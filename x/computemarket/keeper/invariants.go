@@ -1,0 +1,225 @@
+package keeper
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+
+	"cosmossdk.io/collections"
+	"cosmossdk.io/math"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/daitchain/daitchain/x/computemarket/types"
+)
+
+// Invariants of the module. They walk the whole state: tests, simulations
+// and operators run them, consensus code never does.
+
+// RegisterInvariants registers the module's invariants under their routes.
+func RegisterInvariants(ir sdk.InvariantRegistry, k Keeper) {
+	ir.RegisterRoute(types.ModuleName, "escrow-conservation", ConservationInvariant(k))
+	ir.RegisterRoute(types.ModuleName, "market-consistency", ConsistencyInvariant(k))
+}
+
+// AllInvariants runs every invariant.
+func AllInvariants(k Keeper) sdk.Invariant {
+	return func(ctx sdk.Context) (string, bool) {
+		for _, inv := range []sdk.Invariant{ConservationInvariant(k), ConsistencyInvariant(k)} {
+			if msg, broken := inv(ctx); broken {
+				return msg, true
+			}
+		}
+		return "", false
+	}
+}
+
+// ConservationInvariant: the module account holds exactly the escrow
+// balances, the earnings not yet withdrawn and the locked bid deposits,
+// all as of the end of the context's height.
+func ConservationInvariant(k Keeper) sdk.Invariant {
+	return func(ctx sdk.Context) (string, bool) {
+		want, err := k.ExpectedModuleBalance(ctx, ctx.BlockHeight())
+		if err != nil {
+			return sdk.FormatInvariant(types.ModuleName, "escrow-conservation", err.Error()), true
+		}
+		have := k.bank.GetBalance(ctx, k.account.GetModuleAddress(types.ModuleName), types.Denom).Amount
+		if !have.Equal(want) {
+			return sdk.FormatInvariant(types.ModuleName, "escrow-conservation",
+				fmt.Sprintf("module account holds %s%s, escrow + earnings + bid deposits = %s%s", have, types.Denom, want, types.Denom)), true
+		}
+		return "", false
+	}
+}
+
+// ExpectedModuleBalance sums escrow balances, unwithdrawn earnings and the
+// deposits of OPEN and ACTIVE bids, with live leases settled to asOf.
+func (k Keeper) ExpectedModuleBalance(ctx context.Context, asOf int64) (math.Int, error) {
+	total := math.ZeroInt()
+	live := map[uint64]types.Lease{} // by group
+	err := k.leases.Walk(ctx, nil, func(_ uint64, l types.Lease) (bool, error) {
+		if l.State == types.LeaseActive || l.State == types.LeaseInsufficientFunds {
+			live[l.GroupId] = l
+		}
+		return false, nil
+	})
+	if err != nil {
+		return total, err
+	}
+	err = k.escrows.Walk(ctx, nil, func(gid uint64, e types.Escrow) (bool, error) {
+		if l, ok := live[gid]; ok {
+			settle(&l, &e, asOf)
+			total = total.Add(Withdrawable(l))
+		}
+		if e.Balance.IsNegative() {
+			return true, fmt.Errorf("escrow of group %d is negative: %s", gid, e.Balance)
+		}
+		total = total.Add(e.Balance.Amount)
+		return false, nil
+	})
+	if err != nil {
+		return total, err
+	}
+	err = k.bids.Walk(ctx, nil, func(_ uint64, b types.Bid) (bool, error) {
+		if b.State == types.BidOpen || b.State == types.BidActive {
+			total = total.Add(b.Deposit.Amount)
+		}
+		return false, nil
+	})
+	return total, err
+}
+
+// ConsistencyInvariant checks that the objects agree with each other, with
+// the schedules and with the take bookkeeping.
+func ConsistencyInvariant(k Keeper) sdk.Invariant {
+	return func(ctx sdk.Context) (string, bool) {
+		if err := k.checkConsistency(ctx); err != nil {
+			return sdk.FormatInvariant(types.ModuleName, "market-consistency", err.Error()), true
+		}
+		return "", false
+	}
+}
+
+func (k Keeper) checkConsistency(ctx context.Context) error {
+	groups := map[uint64]types.Group{}
+	if err := k.groups.Walk(ctx, nil, func(id uint64, g types.Group) (bool, error) {
+		if g.State < types.GroupOpen || g.State > types.GroupClosed {
+			return true, fmt.Errorf("group %d has illegal state %d", id, g.State)
+		}
+		if _, err := k.GetDeployment(ctx, g.DeploymentId); err != nil {
+			return true, fmt.Errorf("group %d: %w", id, err)
+		}
+		if has, err := k.escrows.Has(ctx, id); err != nil || !has {
+			return true, fmt.Errorf("group %d has no escrow", id)
+		}
+		queued, err := k.auctionQueue.Has(ctx, collections.Join(g.AuctionEnd, id))
+		if err != nil {
+			return true, err
+		}
+		if queued != (g.State == types.GroupOpen) {
+			return true, fmt.Errorf("group %d is %s but auction queued=%v", id, g.State, queued)
+		}
+		groups[id] = g
+		return false, nil
+	}); err != nil {
+		return err
+	}
+
+	activeBids := map[uint64]uint64{} // group -> bid
+	if err := k.bids.Walk(ctx, nil, func(id uint64, b types.Bid) (bool, error) {
+		g, ok := groups[b.GroupId]
+		if !ok {
+			return true, fmt.Errorf("bid %d names unknown group %d", id, b.GroupId)
+		}
+		switch b.State {
+		case types.BidOpen:
+			if g.State != types.GroupOpen {
+				return true, fmt.Errorf("bid %d is OPEN on group %d in %s", id, g.Id, g.State)
+			}
+		case types.BidActive:
+			if prev, dup := activeBids[b.GroupId]; dup {
+				return true, fmt.Errorf("group %d has two ACTIVE bids %d and %d", b.GroupId, prev, id)
+			}
+			activeBids[b.GroupId] = id
+		case types.BidLost, types.BidClosed:
+		default:
+			return true, fmt.Errorf("bid %d has illegal state %d", id, b.State)
+		}
+		return false, nil
+	}); err != nil {
+		return err
+	}
+
+	take := math.ZeroInt()
+	liveLeases := map[uint64]uint64{} // group -> lease
+	if err := k.leases.Walk(ctx, nil, func(id uint64, l types.Lease) (bool, error) {
+		switch l.State {
+		case types.LeaseActive, types.LeaseInsufficientFunds:
+		case types.LeaseClosed:
+			return false, nil
+		default:
+			return true, fmt.Errorf("lease %d has illegal state %d", id, l.State)
+		}
+		if prev, dup := liveLeases[l.GroupId]; dup {
+			return true, fmt.Errorf("group %d has two live leases %d and %d", l.GroupId, prev, id)
+		}
+		liveLeases[l.GroupId] = id
+		if activeBids[l.GroupId] != l.BidId {
+			return true, fmt.Errorf("live lease %d has bid %d but the group's ACTIVE bid is %d", id, l.BidId, activeBids[l.GroupId])
+		}
+		if g := groups[l.GroupId]; g.State != types.GroupMatched {
+			return true, fmt.Errorf("live lease %d on group %d in %s", id, g.Id, g.State)
+		}
+		e, err := k.GetEscrow(ctx, l.GroupId)
+		if err != nil {
+			return true, err
+		}
+		var key collections.Pair[int64, uint64]
+		q := k.leaseExhaustQueue
+		if l.State == types.LeaseActive {
+			take = take.Add(l.Take.Amount)
+			key = collections.Join(exhaustionHeight(l, e), id)
+		} else {
+			q = k.leaseCloseQueue
+			key = collections.Join(l.SettledHeight+1, id)
+		}
+		if has, err := q.Has(ctx, key); err != nil || !has {
+			return true, fmt.Errorf("live lease %d (%s) is not scheduled at %d", id, l.State, key.K1())
+		}
+		return false, nil
+	}); err != nil {
+		return err
+	}
+	for _, g := range sortedGroups(groups) {
+		_, hasLease := liveLeases[g.Id]
+		_, hasActive := activeBids[g.Id]
+		if (g.State == types.GroupMatched) != hasLease || hasLease != hasActive {
+			return fmt.Errorf("group %d is %s, live lease=%v, ACTIVE bid=%v", g.Id, g.State, hasLease, hasActive)
+		}
+	}
+
+	booked, err := k.TakePerBlock(ctx)
+	if err != nil {
+		return err
+	}
+	if err := k.takeStarts.Walk(ctx, nil, func(_ int64, v math.Int) (bool, error) {
+		booked = booked.Add(v)
+		return false, nil
+	}); err != nil {
+		return err
+	}
+	if !booked.Equal(take) {
+		return fmt.Errorf("take bookkeeping %s differs from the ACTIVE leases' take %s", booked, take)
+	}
+	return nil
+}
+
+// sortedGroups returns the groups in id order, so that a failure names the
+// same group on every run.
+func sortedGroups(groups map[uint64]types.Group) []types.Group {
+	out := slices.Collect(maps.Values(groups))
+	slices.SortFunc(out, func(a, b types.Group) int { return cmp.Compare(a.Id, b.Id) })
+	return out
+}

@@ -1,0 +1,223 @@
+package keeper
+
+import (
+	"context"
+
+	errorsmod "cosmossdk.io/errors"
+	"cosmossdk.io/math"
+
+	"cosmossdk.io/collections"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/daitchain/daitchain/x/computemarket/types"
+)
+
+// createLease turns a winning bid into a lease: the bid becomes ACTIVE, the
+// group MATCHED, the other OPEN bids of the group LOST. The lease first pays
+// at the next height.
+func (k Keeper) createLease(ctx context.Context, g types.Group, bid types.Bid) (types.Lease, error) {
+	h := height(ctx)
+	params, err := k.GetParams(ctx)
+	if err != nil {
+		return types.Lease{}, err
+	}
+	id, err := k.leaseSeq.Next(ctx)
+	if err != nil {
+		return types.Lease{}, err
+	}
+	e, err := k.GetEscrow(ctx, g.Id)
+	if err != nil {
+		return types.Lease{}, err
+	}
+	zero := sdk.NewCoin(types.Denom, math.ZeroInt())
+	l := types.Lease{
+		Id:            id,
+		BidId:         bid.Id,
+		GroupId:       g.Id,
+		DeploymentId:  g.DeploymentId,
+		Tenant:        g.Owner,
+		Provider:      bid.Provider,
+		Price:         bid.Price,
+		Take:          sdk.NewCoin(types.Denom, TakeOf(bid.Price.Amount, params.TakeRateBps)),
+		State:         types.LeaseActive,
+		Spent:         zero,
+		Withdrawn:     zero,
+		CreatedHeight: h,
+		SettledHeight: h,
+	}
+	e.SettledHeight = h
+	if err := k.saveLeaseAndEscrow(ctx, l, e); err != nil {
+		return l, err
+	}
+	if err := k.scheduleLease(ctx, l, e); err != nil {
+		return l, err
+	}
+	if err := k.addTake(ctx, l); err != nil {
+		return l, err
+	}
+
+	bid.State = types.BidActive
+	if err := k.bids.Set(ctx, bid.Id, bid); err != nil {
+		return l, err
+	}
+	if err := k.loseOpenBids(ctx, g.Id); err != nil {
+		return l, err
+	}
+	if g.State == types.GroupOpen {
+		if err := k.auctionQueue.Remove(ctx, collections.Join(g.AuctionEnd, g.Id)); err != nil {
+			return l, err
+		}
+	}
+	g.State = types.GroupMatched
+	if err := k.groups.Set(ctx, g.Id, g); err != nil {
+		return l, err
+	}
+	return l, emit(ctx, &types.EventLeaseCreated{
+		Id: l.Id, BidId: l.BidId, GroupId: l.GroupId, DeploymentId: l.DeploymentId,
+		Tenant: l.Tenant, Provider: l.Provider, Price: l.Price,
+	})
+}
+
+// closeLease ends a live lease at this height: payments up to the previous
+// height are settled (a lease closed by a tx does not pay for its height;
+// one closed by EndBlock for lack of funds paid nothing at it either), the
+// provider receives what the lease earned and its bid deposit, the bid is
+// CLOSED and the rest of the escrow stays with the group. The caller sets
+// the group's next state.
+func (k Keeper) closeLease(ctx context.Context, id uint64, reason types.CloseReason) (types.Lease, error) {
+	h := height(ctx)
+	l, e, err := k.settledLease(ctx, id, h-1)
+	if err != nil {
+		return l, err
+	}
+	if l.State != types.LeaseActive && l.State != types.LeaseInsufficientFunds {
+		return l, errorsmod.Wrapf(types.ErrInvalidLeaseState, "lease %d is %s", id, l.State)
+	}
+	if err := k.unscheduleLease(ctx, l, e); err != nil {
+		return l, err
+	}
+	if l.State == types.LeaseActive {
+		if err := k.removeTake(ctx, l); err != nil {
+			return l, err
+		}
+	}
+	earned := Withdrawable(l)
+	l.Withdrawn.Amount = l.Withdrawn.Amount.Add(earned)
+	l.State = types.LeaseClosed
+	l.ClosedHeight = h
+	l.CloseReason = reason
+	if err := k.saveLeaseAndEscrow(ctx, l, e); err != nil {
+		return l, err
+	}
+	if err := k.pay(ctx, l.Provider, sdk.NewCoin(types.Denom, earned)); err != nil {
+		return l, err
+	}
+	if earned.IsPositive() {
+		if err := emit(ctx, &types.EventLeaseWithdrawn{Id: l.Id, Provider: l.Provider, Amount: sdk.NewCoin(types.Denom, earned)}); err != nil {
+			return l, err
+		}
+	}
+	bid, err := k.GetBid(ctx, l.BidId)
+	if err != nil {
+		return l, err
+	}
+	if err := k.endBid(ctx, bid, types.BidClosed); err != nil {
+		return l, err
+	}
+	return l, emit(ctx, &types.EventLeaseClosed{
+		Id: l.Id, GroupId: l.GroupId, Tenant: l.Tenant, Provider: l.Provider, Reason: reason, Spent: l.Spent,
+	})
+}
+
+// closeLeaseAndPause closes a lease and pauses its group.
+func (k Keeper) closeLeaseAndPause(ctx context.Context, id uint64, reason types.CloseReason) error {
+	l, err := k.closeLease(ctx, id, reason)
+	if err != nil {
+		return err
+	}
+	g, err := k.GetGroup(ctx, l.GroupId)
+	if err != nil {
+		return err
+	}
+	g.State = types.GroupPaused
+	if err := k.groups.Set(ctx, g.Id, g); err != nil {
+		return err
+	}
+	return emit(ctx, &types.EventGroupPaused{Id: g.Id, DeploymentId: g.DeploymentId, Reason: reason})
+}
+
+// liveLease returns the id of the group's lease in ACTIVE or
+// INSUFFICIENT_FUNDS; found is false when there is none. A group has at
+// most one live lease, and it is the newest.
+func (k Keeper) liveLease(ctx context.Context, groupID uint64) (id uint64, found bool, err error) {
+	ids, err := idsOf(ctx, k.leases.Indexes.Group, groupID)
+	if err != nil || len(ids) == 0 {
+		return 0, false, err
+	}
+	l, err := k.GetLease(ctx, ids[len(ids)-1])
+	if err != nil {
+		return 0, false, err
+	}
+	live := l.State == types.LeaseActive || l.State == types.LeaseInsufficientFunds
+	return l.Id, live, nil
+}
+
+// CloseLease is MsgCloseLease: the tenant ends a lease; its group pauses.
+func (k Keeper) CloseLease(ctx context.Context, msg *types.MsgCloseLease) error {
+	l, err := k.GetLease(ctx, msg.LeaseId)
+	if err != nil {
+		return err
+	}
+	if err := requireSigner(msg.Owner, l.Tenant, "lease", l.Id); err != nil {
+		return err
+	}
+	return k.closeLeaseAndPause(ctx, l.Id, types.CloseReasonTenant)
+}
+
+// Withdraw is MsgWithdraw: the provider collects what one lease, or all its
+// live leases, earned up to the previous height.
+func (k Keeper) Withdraw(ctx context.Context, msg *types.MsgWithdraw) (sdk.Coin, error) {
+	ids := []uint64{msg.LeaseId}
+	if msg.LeaseId == 0 {
+		provider, err := k.addressCodec.StringToBytes(msg.Provider)
+		if err != nil {
+			return sdk.Coin{}, err
+		}
+		ids = nil
+		for _, st := range []types.LeaseState{types.LeaseActive, types.LeaseInsufficientFunds} {
+			more, err := idsOf(ctx, k.leases.Indexes.Provider, collections.Join(sdk.AccAddress(provider), int32(st)))
+			if err != nil {
+				return sdk.Coin{}, err
+			}
+			ids = append(ids, more...)
+		}
+	}
+	total := math.ZeroInt()
+	for _, id := range ids {
+		l, e, err := k.settledLease(ctx, id, height(ctx)-1)
+		if err != nil {
+			return sdk.Coin{}, err
+		}
+		if err := requireSigner(msg.Provider, l.Provider, "lease", l.Id); err != nil {
+			return sdk.Coin{}, err
+		}
+		amount := Withdrawable(l)
+		if !amount.IsPositive() {
+			continue
+		}
+		l.Withdrawn.Amount = l.Withdrawn.Amount.Add(amount)
+		if err := k.saveLeaseAndEscrow(ctx, l, e); err != nil {
+			return sdk.Coin{}, err
+		}
+		if err := emit(ctx, &types.EventLeaseWithdrawn{Id: l.Id, Provider: l.Provider, Amount: sdk.NewCoin(types.Denom, amount)}); err != nil {
+			return sdk.Coin{}, err
+		}
+		total = total.Add(amount)
+	}
+	if !total.IsPositive() {
+		return sdk.Coin{}, errorsmod.Wrapf(types.ErrNothingToWithdraw, "%s has no earnings to collect", msg.Provider)
+	}
+	out := sdk.NewCoin(types.Denom, total)
+	return out, k.pay(ctx, msg.Provider, out)
+}

@@ -1,0 +1,88 @@
+package keeper
+
+import (
+	"context"
+	"errors"
+
+	"cosmossdk.io/collections"
+	"cosmossdk.io/collections/indexes"
+	errorsmod "cosmossdk.io/errors"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/daitchain/daitchain/x/computemarket/types"
+)
+
+// Getters that turn collections.ErrNotFound into the module's typed errors.
+
+func (k Keeper) GetDeployment(ctx context.Context, id uint64) (types.Deployment, error) {
+	return get(ctx, k.deployments.Get, id, types.ErrDeploymentNotFound, "deployment")
+}
+
+func (k Keeper) GetGroup(ctx context.Context, id uint64) (types.Group, error) {
+	return get(ctx, k.groups.Get, id, types.ErrGroupNotFound, "group")
+}
+
+func (k Keeper) GetBid(ctx context.Context, id uint64) (types.Bid, error) {
+	return get(ctx, k.bids.Get, id, types.ErrBidNotFound, "bid")
+}
+
+func (k Keeper) GetLease(ctx context.Context, id uint64) (types.Lease, error) {
+	return get(ctx, k.leases.Get, id, types.ErrLeaseNotFound, "lease")
+}
+
+func (k Keeper) GetEscrow(ctx context.Context, groupID uint64) (types.Escrow, error) {
+	return get(ctx, k.escrows.Get, groupID, types.ErrEscrowNotFound, "escrow of group")
+}
+
+func get[V any](ctx context.Context, getter func(context.Context, uint64) (V, error), id uint64, notFound *errorsmod.Error, what string) (V, error) {
+	v, err := getter(ctx, id)
+	if errors.Is(err, collections.ErrNotFound) {
+		return v, errorsmod.Wrapf(notFound, "%s %d", what, id)
+	}
+	return v, err
+}
+
+// requireSigner refuses a signer that is not the object's owner.
+func requireSigner(signer, owner, what string, id uint64) error {
+	if signer != owner {
+		return errorsmod.Wrapf(types.ErrUnauthorized, "%s is not the owner of %s %d", signer, what, id)
+	}
+	return nil
+}
+
+// pull moves coins from an account into the module account.
+func (k Keeper) pull(ctx context.Context, from string, c sdk.Coin) error {
+	if !c.IsPositive() {
+		return nil
+	}
+	addr, err := k.addressCodec.StringToBytes(from)
+	if err != nil {
+		return err
+	}
+	return k.bank.SendCoinsFromAccountToModule(ctx, addr, types.ModuleName, sdk.NewCoins(c))
+}
+
+// pay moves coins from the module account to an account.
+func (k Keeper) pay(ctx context.Context, to string, c sdk.Coin) error {
+	if !c.IsPositive() {
+		return nil
+	}
+	addr, err := k.addressCodec.StringToBytes(to)
+	if err != nil {
+		return err
+	}
+	return k.bank.SendCoinsFromModuleToAccount(ctx, types.ModuleName, addr, sdk.NewCoins(c))
+}
+
+func height(ctx context.Context) int64 { return sdk.UnwrapSDKContext(ctx).BlockHeight() }
+
+// idsOf collects the primary keys an index holds for ref, so that callers
+// may change the objects (and so the index) afterwards.
+func idsOf[R, V any](ctx context.Context, idx *indexes.Multi[R, uint64, V], ref R) ([]uint64, error) {
+	it, err := idx.MatchExact(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	return it.PrimaryKeys()
+}
