@@ -63,7 +63,7 @@ func (k Keeper) CreateBid(ctx context.Context, msg *types.MsgCreateBid) (bidID, 
 	if err := k.pull(ctx, msg.Provider, deposit); err != nil {
 		return 0, 0, err
 	}
-	id, err := k.bidSeq.Next(ctx)
+	id, err := nextID(ctx, k.bidSeq)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -29,7 +29,7 @@ func (k Keeper) CreateDeployment(ctx context.Context, msg *types.MsgCreateDeploy
 	if err := k.pull(ctx, msg.Owner, sdk.NewCoin(types.Denom, total)); err != nil {
 		return 0, nil, err
 	}
-	id, err := k.deploymentSeq.Next(ctx)
+	id, err := nextID(ctx, k.deploymentSeq)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -34,7 +34,7 @@ func checkGroupSpec(params types.Params, spec types.GroupSpec) error {
 // its escrow funded with the spec's deposit (already in the module account).
 func (k Keeper) openGroup(ctx context.Context, params types.Params, d types.Deployment, spec types.GroupSpec) (uint64, error) {
 	h := height(ctx)
-	id, err := k.groupSeq.Next(ctx)
+	id, err := nextID(ctx, k.groupSeq)
 	if err != nil {
 		return 0, err
 	}

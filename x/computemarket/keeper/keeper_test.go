@@ -138,6 +138,12 @@ type fixture struct {
 // default params and auditorX and auditorY whitelisted.
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureWith(t, fakeBank{t}, fakeDistribution{t})
+}
+
+// newFixtureWith is newFixture with the given bank and distribution.
+func newFixtureWith(t *testing.T, bank types.BankKeeper, distr types.DistributionKeeper) *fixture {
+	t.Helper()
 	encCfg := moduletestutil.MakeTestEncodingConfig(computemarket.AppModule{})
 	key := storetypes.NewKVStoreKey(types.StoreKey)
 	testCtx := testutil.DefaultContextWithDB(t, key, storetypes.NewTransientStoreKey("transient_test"))
@@ -145,7 +151,7 @@ func newFixture(t *testing.T) *fixture {
 	tiers := &fakeTiers{bonded: map[string]math.Int{}}
 
 	k := keeper.NewKeeper(encCfg.Codec, ac, runtime.NewKVStoreService(key), str(authority),
-		fakeAccount{ac}, fakeBank{t}, fakeDistribution{t}, tiers)
+		fakeAccount{ac}, bank, distr, tiers)
 	f := &fixture{
 		ctx:     testCtx.Ctx.WithBlockHeight(startHeight),
 		cdc:     encCfg.Codec,

@@ -22,7 +22,7 @@ func (k Keeper) createLease(ctx context.Context, g types.Group, bid types.Bid) (
 	if err != nil {
 		return types.Lease{}, err
 	}
-	id, err := k.leaseSeq.Next(ctx)
+	id, err := nextID(ctx, k.leaseSeq)
 	if err != nil {
 		return types.Lease{}, err
 	}

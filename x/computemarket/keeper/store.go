@@ -86,3 +86,13 @@ func idsOf[R, V any](ctx context.Context, idx *indexes.Multi[R, uint64, V], ref 
 	}
 	return it.PrimaryKeys()
 }
+
+// nextID hands out the next id of a sequence; ids start at 1 even on a
+// store whose genesis never set the sequence.
+func nextID(ctx context.Context, seq collections.Sequence) (uint64, error) {
+	id, err := seq.Next(ctx)
+	if err == nil && id == 0 {
+		id, err = seq.Next(ctx)
+	}
+	return id, err
+}

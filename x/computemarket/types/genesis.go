@@ -18,7 +18,7 @@ func (gs GenesisState) Validate() error {
 	providers := make(map[string]struct{}, len(gs.Providers))
 	for _, p := range gs.Providers {
 		if err := validateProviderFields(p.Owner, p.HostUri, p.Attributes, p.Info); err != nil {
-			return errorsmod.Wrapf(ErrInvalidGenesis, "provider %s: %v", p.Owner, err)
+			return errorsmod.Wrapf(ErrInvalidGenesis, "provider %s: %s", p.Owner, err.Error())
 		}
 		if _, dup := providers[p.Owner]; dup {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "provider %s appears twice", p.Owner)
@@ -28,13 +28,13 @@ func (gs GenesisState) Validate() error {
 	audits := make(map[[2]string]struct{}, len(gs.AuditRecords))
 	for _, r := range gs.AuditRecords {
 		if err := ValidateAddress("auditor", r.Auditor); err != nil {
-			return errorsmod.Wrapf(ErrInvalidGenesis, "audit record: %v", err)
+			return errorsmod.Wrapf(ErrInvalidGenesis, "audit record: %s", err.Error())
 		}
 		if err := ValidateAddress("provider", r.Provider); err != nil {
-			return errorsmod.Wrapf(ErrInvalidGenesis, "audit record: %v", err)
+			return errorsmod.Wrapf(ErrInvalidGenesis, "audit record: %s", err.Error())
 		}
 		if err := ValidateAttributes(r.Attributes, false); err != nil {
-			return errorsmod.Wrapf(ErrInvalidGenesis, "audit record %s/%s: %v", r.Provider, r.Auditor, err)
+			return errorsmod.Wrapf(ErrInvalidGenesis, "audit record %s/%s: %s", r.Provider, r.Auditor, err.Error())
 		}
 		key := [2]string{r.Provider, r.Auditor}
 		if _, dup := audits[key]; dup {
@@ -56,7 +56,7 @@ func (gs GenesisState) Validate() error {
 			return err
 		}
 		if err := ValidateAddress("owner", d.Owner); err != nil {
-			return errorsmod.Wrapf(ErrInvalidGenesis, "deployment %d: %v", d.Id, err)
+			return errorsmod.Wrapf(ErrInvalidGenesis, "deployment %d: %s", d.Id, err.Error())
 		}
 		if d.State != DeploymentActive && d.State != DeploymentClosed {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "deployment %d: illegal state %s", d.Id, d.State)

@@ -65,7 +65,7 @@ func (p Params) Validate() error {
 	seen := make(map[string]struct{}, len(p.AuditorWhitelist))
 	for _, a := range p.AuditorWhitelist {
 		if err := ValidateAddress("auditor_whitelist", a); err != nil {
-			return errorsmod.Wrapf(ErrInvalidParams, "%v", err)
+			return errorsmod.Wrapf(ErrInvalidParams, "%s", err.Error())
 		}
 		if _, dup := seen[a]; dup {
 			return errorsmod.Wrapf(ErrInvalidParams, "auditor_whitelist: %s is listed twice", a)

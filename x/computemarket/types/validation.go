@@ -33,7 +33,7 @@ const (
 func ValidateAddress(field, addr string) error {
 	acc, err := sdk.AccAddressFromBech32(addr)
 	if err != nil {
-		return errorsmod.Wrapf(ErrInvalidAddress, "%s: %q: %v", field, addr, err)
+		return errorsmod.Wrapf(ErrInvalidAddress, "%s: %q: %s", field, addr, err.Error())
 	}
 	if acc.String() != addr {
 		return errorsmod.Wrapf(ErrInvalidAddress, "%s: %q is not in canonical form %s", field, addr, acc)
@@ -59,7 +59,7 @@ func ValidateHostURI(uri string) error {
 	}
 	u, err := url.Parse(uri)
 	if err != nil {
-		return errorsmod.Wrapf(ErrInvalidHostURI, "host_uri %q: %v", uri, err)
+		return errorsmod.Wrapf(ErrInvalidHostURI, "host_uri %q: %s", uri, err.Error())
 	}
 	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return errorsmod.Wrapf(ErrInvalidHostURI, "host_uri %q must be an http(s) URI with a host", uri)
@@ -133,7 +133,7 @@ func (i ProviderInfo) Validate() error {
 // right number and kind of values.
 func (r Requirement) Validate() error {
 	if err := ValidateAttributeKey(r.Key); err != nil {
-		return errorsmod.Wrapf(ErrInvalidRequirement, "%v", err)
+		return errorsmod.Wrapf(ErrInvalidRequirement, "%s", err.Error())
 	}
 	switch r.Op {
 	case OpEq, OpGte, OpLte:
@@ -155,7 +155,7 @@ func (r Requirement) Validate() error {
 	seen := make(map[string]struct{}, len(r.Values))
 	for _, v := range r.Values {
 		if err := ValidateAttributeValue(r.Key, v); err != nil {
-			return errorsmod.Wrapf(ErrInvalidRequirement, "%v", err)
+			return errorsmod.Wrapf(ErrInvalidRequirement, "%s", err.Error())
 		}
 		if _, dup := seen[v]; dup {
 			return errorsmod.Wrapf(ErrInvalidRequirement, "%s: value %q appears twice", r.Key, v)
@@ -219,7 +219,7 @@ func (r Resources) Validate() error {
 	}
 	if g.Class != "" {
 		if err := ValidateAttributeKey(g.Class); err != nil {
-			return errorsmod.Wrapf(ErrInvalidResources, "gpu.class: %v", err)
+			return errorsmod.Wrapf(ErrInvalidResources, "gpu.class: %s", err.Error())
 		}
 	}
 	return nil
@@ -232,7 +232,7 @@ func (s GroupSpec) Validate() error {
 		return errorsmod.Wrapf(ErrInvalidGroupSpec, "name must be 1..%d characters", MaxGroupNameLen)
 	}
 	if err := ValidateAttributeKey(s.Name); err != nil {
-		return errorsmod.Wrapf(ErrInvalidGroupSpec, "group %q: name: %v", s.Name, err)
+		return errorsmod.Wrapf(ErrInvalidGroupSpec, "group %q: name: %s", s.Name, err.Error())
 	}
 	if err := s.Resources.Validate(); err != nil {
 		return errorsmod.Wrapf(err, "group %q", s.Name)

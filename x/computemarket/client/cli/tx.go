@@ -37,6 +37,7 @@ func NewTxCmd() *cobra.Command {
 		newProviderCmd("update-provider", "Replace your provider's host, attributes and contact info", true),
 		newAuditAttributeCmd(),
 		newRevokeAttributeCmd(),
+		newCreateDeploymentCmd(),
 	)
 	return cmd
 }

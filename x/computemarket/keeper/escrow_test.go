@@ -1,0 +1,98 @@
+package keeper_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"cosmossdk.io/math"
+
+	"github.com/daitchain/daitchain/x/computemarket/types"
+)
+
+// TestEscrowStreamsAndRunsDry follows one lease by hand: price 1,000,
+// take 1% = 10, deposit 50 DAIT... lowered so that it runs dry quickly.
+func TestEscrowStreamsAndRunsDry(t *testing.T) {
+	m := newMarket(t)
+	p := types.DefaultParams()
+	p.AuditorWhitelist = []string{str(auditorX)}
+	p.LeaseMinDeposit = udait(3_500)
+	p.BidDurationBlocks = 5
+	require.NoError(t, m.k.SetParams(m.ctx, p))
+	m.provider(t, provA)
+	m.fund(tenant1, 1_000_000)
+	total := m.bank.total()
+
+	dep := m.deploy(t, tenant1, spec("g", 1_000, 3_500))
+	gid := dep.GroupIds[0]
+	created := m.ctx.BlockHeight()
+	m.bid(t, provA, gid, 1_000)
+	m.advance(t, created+5) // auction ends at EndBlock created+5
+	m.endBlock(t)
+	l := m.lease(t, 1)
+	require.Equal(t, types.LeaseActive, l.State)
+	require.Equal(t, created+5, l.CreatedHeight)
+	require.Equal(t, udait(10), l.Take)
+
+	// Pays at c+1, c+2, c+3 (3,500 covers three blocks); INSUFFICIENT at
+	// the end of c+3; CLOSED at c+4.
+	c := l.CreatedHeight
+	m.advance(t, c+3)
+	m.endBlock(t) // EndBlock c+3
+	l = m.lease(t, 1)
+	require.Equal(t, types.LeaseInsufficientFunds, l.State)
+	require.Equal(t, udait(3_000), l.Spent)
+	require.Equal(t, udait(500), m.escrow(t, gid).Balance)
+	require.Equal(t, math.NewInt(30), m.bank.pool)
+
+	m.endBlock(t) // EndBlock c+4: closes
+	l = m.lease(t, 1)
+	require.Equal(t, types.LeaseClosed, l.State)
+	require.Equal(t, types.CloseReasonInsufficientFunds, l.CloseReason)
+	require.Equal(t, c+4, l.ClosedHeight)
+	require.Equal(t, types.GroupPaused, m.group(t, gid).State)
+	// The provider was paid 3*(1000-10) on close and got its deposit back.
+	require.Equal(t, math.NewInt(10_000*types.OneDait+2_970), m.bank.balance(provA))
+	require.Equal(t, total, m.bank.total())
+
+	// A top-up and unpause open a new window.
+	_, err := m.msgs.DepositDeployment(m.ctx, &types.MsgDepositDeployment{Owner: str(tenant1), GroupId: gid, Amount: udait(5_000)})
+	require.NoError(t, err)
+	_, err = m.msgs.UnpauseGroup(m.ctx, &types.MsgUnpauseGroup{Owner: str(tenant1), GroupId: gid})
+	require.NoError(t, err)
+	require.Equal(t, types.GroupOpen, m.group(t, gid).State)
+	m.endBlock(t)
+}
+
+// TestTopUpRevives: a lease in INSUFFICIENT_FUNDS that is topped up before
+// its close height pays on.
+func TestTopUpRevives(t *testing.T) {
+	m := newMarket(t)
+	p := types.DefaultParams()
+	p.AuditorWhitelist = []string{str(auditorX)}
+	p.LeaseMinDeposit = udait(1_000)
+	require.NoError(t, m.k.SetParams(m.ctx, p))
+	m.provider(t, provA)
+	m.fund(tenant1, 1_000_000)
+
+	dep := m.deploy(t, tenant1, spec("g", 1_000, 1_500))
+	gid := dep.GroupIds[0]
+	b := m.bid(t, provA, gid, 1_000)
+	_, err := m.msgs.CreateLease(m.ctx, &types.MsgCreateLease{Owner: str(tenant1), BidId: b.BidId})
+	require.NoError(t, err)
+	c := m.ctx.BlockHeight()
+	m.endBlock(t) // c: ACTIVE (1,500 >= 1,000)
+	m.endBlock(t) // c+1: pays 1,000, 500 left: INSUFFICIENT
+	require.Equal(t, types.LeaseInsufficientFunds, m.lease(t, 1).State)
+	_, err = m.msgs.DepositDeployment(m.ctx, &types.MsgDepositDeployment{Owner: str(tenant1), GroupId: gid, Amount: udait(2_000)})
+	require.NoError(t, err)
+	require.Equal(t, types.LeaseActive, m.lease(t, 1).State)
+	m.endBlock(t) // c+2 pays: 1,500 left
+	m.endBlock(t) // c+3 pays: 500 left: INSUFFICIENT
+	l := m.lease(t, 1)
+	require.Equal(t, types.LeaseInsufficientFunds, l.State)
+	require.Equal(t, udait(3_000), l.Spent)
+	_ = c
+	m.endBlock(t)
+	require.Equal(t, types.LeaseClosed, m.lease(t, 1).State)
+}
