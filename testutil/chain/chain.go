@@ -20,6 +20,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	authtx "github.com/cosmos/cosmos-sdk/x/auth/tx"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
+	minttypes "github.com/cosmos/cosmos-sdk/x/mint/types"
 
 	"github.com/daitchain/daitchain/app"
 	"github.com/daitchain/daitchain/x/computemarket/types"
@@ -38,9 +39,31 @@ type Chain struct {
 // DAIT returns n DAIT as a udait coin.
 func DAIT(n int64) sdk.Coin { return sdk.NewCoin(types.Denom, math.NewInt(n*types.OneDait)) }
 
+// Option changes the network config (genesis, block time) before start.
+type Option func(*network.Config)
+
+// NoInflation stops minting, so that the community pool grows only by the
+// market's take (fees are zero on the test network).
+func NoInflation() Option {
+	return func(cfg *network.Config) {
+		var gs minttypes.GenesisState
+		cfg.Codec.MustUnmarshalJSON(cfg.GenesisState[minttypes.ModuleName], &gs)
+		gs.Minter.Inflation = math.LegacyZeroDec()
+		gs.Params.InflationMin = math.LegacyZeroDec()
+		gs.Params.InflationMax = math.LegacyZeroDec()
+		gs.Params.InflationRateChange = math.LegacyZeroDec()
+		cfg.GenesisState[minttypes.ModuleName] = cfg.Codec.MustMarshalJSON(&gs)
+	}
+}
+
+// BlockTime sets the time between blocks.
+func BlockTime(d time.Duration) Option {
+	return func(cfg *network.Config) { cfg.TimeoutCommit = d }
+}
+
 // Start runs a one-validator network whose market params are changed by
 // editParams. The validator is rich: 10,000,000 DAIT, 1,000,000 bonded.
-func Start(t testing.TB, editParams func(*types.Params)) *Chain {
+func Start(t testing.TB, editParams func(*types.Params), opts ...Option) *Chain {
 	t.Helper()
 	cfg, err := network.DefaultConfigWithAppConfig(app.AppConfig())
 	if err != nil {
@@ -61,6 +84,9 @@ func Start(t testing.TB, editParams func(*types.Params)) *Chain {
 		editParams(&gs.Params)
 	}
 	cfg.GenesisState[types.ModuleName] = cfg.Codec.MustMarshalJSON(&gs)
+	for _, opt := range opts {
+		opt(&cfg)
+	}
 
 	net, err := network.New(t, t.TempDir(), cfg)
 	if err != nil {

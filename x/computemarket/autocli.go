@@ -79,6 +79,9 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 					FlagOptions: map[string]*autocliv1.FlagOptions{"group_id": {Name: "group", Usage: "group id"}}},
 				{RpcMethod: "Lease", Use: "lease <id>", Short: "Show a lease", PositionalArgs: pos("id")},
 				{RpcMethod: "Leases", Use: "leases", Short: "List leases (--tenant, --provider, --state)"},
+				{RpcMethod: "LeaseEscrow", Use: "lease-escrow <lease-id>", Short: "A lease's escrow now: balance, spent, withdrawable, blocks left, when it runs dry",
+					PositionalArgs: pos("lease_id")},
+				{RpcMethod: "ProviderEarnings", Use: "provider-earnings <address>", Short: "What a provider can withdraw now", PositionalArgs: pos("provider")},
 			},
 		},
 	}

@@ -106,7 +106,7 @@ func (q queryServer) Deployment(ctx context.Context, req *types.QueryDeploymentR
 		if err != nil {
 			return nil, status.Error(codes.Internal, err.Error())
 		}
-		e, err := q.k.escrows.Get(ctx, id)
+		e, err := q.k.EscrowNow(ctx, id)
 		if err != nil {
 			return nil, status.Error(codes.Internal, err.Error())
 		}
@@ -153,7 +153,7 @@ func (q queryServer) Group(ctx context.Context, req *types.QueryGroupRequest) (*
 	if err != nil {
 		return nil, notFoundOr(err, "group %d", req.Id)
 	}
-	e, err := q.k.escrows.Get(ctx, req.Id)
+	e, err := q.k.EscrowNow(ctx, req.Id)
 	if err != nil {
 		return nil, status.Error(codes.Internal, err.Error())
 	}
@@ -241,9 +241,13 @@ func (q queryServer) Lease(ctx context.Context, req *types.QueryLeaseRequest) (*
 	if req == nil || req.Id == 0 {
 		return nil, status.Error(codes.InvalidArgument, "id must be set")
 	}
-	l, err := q.k.leases.Get(ctx, req.Id)
+	stored, err := q.k.leases.Get(ctx, req.Id)
 	if err != nil {
 		return nil, notFoundOr(err, "lease %d", req.Id)
+	}
+	l, _, err := q.k.LeaseNow(ctx, stored)
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
 	}
 	return &types.QueryLeaseResponse{Lease: l}, nil
 }
@@ -283,6 +287,11 @@ func (q queryServer) Leases(ctx context.Context, req *types.QueryLeasesRequest) 
 	}
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	for i := range out {
+		if out[i], _, err = q.k.LeaseNow(ctx, out[i]); err != nil {
+			return nil, status.Error(codes.Internal, err.Error())
+		}
 	}
 	return &types.QueryLeasesResponse{Leases: out, Pagination: page}, nil
 }
