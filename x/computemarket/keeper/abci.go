@@ -2,6 +2,8 @@ package keeper
 
 import (
 	"context"
+	"errors"
+	"math"
 
 	"cosmossdk.io/collections"
 
@@ -18,10 +20,23 @@ import (
 //     included) become INSUFFICIENT_FUNDS.
 //
 // Each step reads only the queue entries of height h: the cost does not
-// grow with leases or groups that change nothing now.
+// grow with leases or groups that change nothing now. A block before
+// next_due has no entries at all and does one read and the take transfer.
 func (k Keeper) EndBlocker(ctx context.Context) error {
 	h := height(ctx)
-	if err := k.payTake(ctx, h); err != nil {
+	nextDue, err := k.nextDue.Get(ctx)
+	switch {
+	case errors.Is(err, collections.ErrNotFound):
+		return k.payTake(ctx)
+	case err != nil:
+		return err
+	case h < nextDue:
+		return k.payTake(ctx)
+	}
+	if err := k.startTake(ctx, h); err != nil {
+		return err
+	}
+	if err := k.payTake(ctx); err != nil {
 		return err
 	}
 	closes, err := due(ctx, k.leaseCloseQueue, h)
@@ -60,7 +75,51 @@ func (k Keeper) EndBlocker(ctx context.Context) error {
 			return err
 		}
 	}
-	return nil
+	return k.updateNextDue(ctx)
+}
+
+// updateNextDue sets next_due to the first height any schedule has work
+// at, after a busy EndBlock emptied the entries up to now.
+func (k Keeper) updateNextDue(ctx context.Context) error {
+	next := int64(math.MaxInt64)
+	for _, q := range []collections.KeySet[collections.Pair[int64, uint64]]{k.leaseCloseQueue, k.auctionQueue, k.leaseExhaustQueue} {
+		first, found, err := firstKey(ctx, q)
+		if err != nil {
+			return err
+		}
+		if found && first.K1() < next {
+			next = first.K1()
+		}
+	}
+	it, err := k.takeStarts.Iterate(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	if it.Valid() {
+		started, err := it.Key()
+		if err != nil {
+			return err
+		}
+		next = min(next, started+1)
+	}
+	if next == math.MaxInt64 {
+		return k.nextDue.Remove(ctx)
+	}
+	return k.nextDue.Set(ctx, next)
+}
+
+func firstKey(ctx context.Context, q collections.KeySet[collections.Pair[int64, uint64]]) (collections.Pair[int64, uint64], bool, error) {
+	it, err := q.Iterate(ctx, nil)
+	if err != nil {
+		return collections.Pair[int64, uint64]{}, false, err
+	}
+	defer it.Close()
+	if !it.Valid() {
+		return collections.Pair[int64, uint64]{}, false, nil
+	}
+	key, err := it.Key()
+	return key, err == nil, err
 }
 
 // due lists the entries of a height-keyed queue up to h.

@@ -123,9 +123,10 @@ func (k Keeper) changeTake(ctx context.Context, l types.Lease, delta math.Int) e
 		}
 		if next := cur.Add(delta); next.IsZero() {
 			return k.takeStarts.Remove(ctx, h)
-		} else {
-			return k.takeStarts.Set(ctx, h, next)
+		} else if err := k.takeStarts.Set(ctx, h, next); err != nil {
+			return err
 		}
+		return k.noteDue(ctx, h+1)
 	}
 	cur, err := k.TakePerBlock(ctx)
 	if err != nil {
@@ -144,18 +145,18 @@ func (k Keeper) TakePerBlock(ctx context.Context) (math.Int, error) {
 	return v, err
 }
 
-// payTake runs first in EndBlock h: the leases created before h join the
-// payers, and their summed take moves to the community pool.
-func (k Keeper) payTake(ctx context.Context, h int64) error {
-	total, err := k.TakePerBlock(ctx)
-	if err != nil {
-		return err
-	}
+// startTake runs first in a busy EndBlock h: the take of the leases
+// created before h joins take_per_block (a lease first pays at c+1).
+func (k Keeper) startTake(ctx context.Context, h int64) error {
 	it, err := k.takeStarts.Iterate(ctx, new(collections.Range[int64]).EndExclusive(h))
 	if err != nil {
 		return err
 	}
 	kvs, err := it.KeyValues()
+	if err != nil || len(kvs) == 0 {
+		return err
+	}
+	total, err := k.TakePerBlock(ctx)
 	if err != nil {
 		return err
 	}
@@ -165,13 +166,14 @@ func (k Keeper) payTake(ctx context.Context, h int64) error {
 			return err
 		}
 	}
-	if len(kvs) > 0 {
-		if err := k.takePerBlock.Set(ctx, total); err != nil {
-			return err
-		}
-	}
-	if !total.IsPositive() {
-		return nil
+	return k.takePerBlock.Set(ctx, total)
+}
+
+// payTake moves the take of every paying lease to the community pool.
+func (k Keeper) payTake(ctx context.Context) error {
+	total, err := k.TakePerBlock(ctx)
+	if err != nil || !total.IsPositive() {
+		return err
 	}
 	return k.distr.FundCommunityPool(ctx, sdk.NewCoins(sdk.NewCoin(types.Denom, total)), k.account.GetModuleAddress(types.ModuleName))
 }
@@ -181,9 +183,9 @@ func (k Keeper) payTake(ctx context.Context, h int64) error {
 func (k Keeper) scheduleLease(ctx context.Context, l types.Lease, e types.Escrow) error {
 	switch l.State {
 	case types.LeaseActive:
-		return k.leaseExhaustQueue.Set(ctx, collections.Join(exhaustionHeight(l, e), l.Id))
+		return k.enqueue(ctx, k.leaseExhaustQueue, exhaustionHeight(l, e), l.Id)
 	case types.LeaseInsufficientFunds:
-		return k.leaseCloseQueue.Set(ctx, collections.Join(l.SettledHeight+1, l.Id))
+		return k.enqueue(ctx, k.leaseCloseQueue, l.SettledHeight+1, l.Id)
 	}
 	return nil
 }

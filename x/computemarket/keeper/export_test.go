@@ -1,8 +1,18 @@
 package keeper
 
-import "cosmossdk.io/collections"
+import (
+	"context"
+
+	"cosmossdk.io/collections"
+)
 
 // AuctionQueue lets package keeper_test check the schedule InitGenesis rebuilds.
 func (k Keeper) AuctionQueue() collections.KeySet[collections.Pair[int64, uint64]] {
 	return k.auctionQueue
+}
+
+// LiveLease lets package keeper_test find a group's lease in ACTIVE or
+// INSUFFICIENT_FUNDS.
+func (k Keeper) LiveLease(ctx context.Context, groupID uint64) (id uint64, found bool, err error) {
+	return k.liveLease(ctx, groupID)
 }

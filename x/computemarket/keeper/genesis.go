@@ -59,7 +59,7 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 			return err
 		}
 		if g.State == types.GroupOpen {
-			if err := k.auctionQueue.Set(ctx, collections.Join(g.AuctionEnd, g.Id)); err != nil {
+			if err := k.enqueue(ctx, k.auctionQueue, g.AuctionEnd, g.Id); err != nil {
 				return err
 			}
 		}

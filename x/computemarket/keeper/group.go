@@ -45,7 +45,7 @@ func (k Keeper) openGroup(ctx context.Context, params types.Params, d types.Depl
 	if err := k.groups.Set(ctx, id, g); err != nil {
 		return 0, err
 	}
-	if err := k.auctionQueue.Set(ctx, collections.Join(g.AuctionEnd, id)); err != nil {
+	if err := k.enqueue(ctx, k.auctionQueue, g.AuctionEnd, id); err != nil {
 		return 0, err
 	}
 	e := types.Escrow{GroupId: id, Owner: d.Owner, Balance: spec.Deposit, Deposited: spec.Deposit, SettledHeight: h}
@@ -174,7 +174,7 @@ func (k Keeper) UnpauseGroup(ctx context.Context, msg *types.MsgUnpauseGroup) er
 	if err := k.groups.Set(ctx, g.Id, g); err != nil {
 		return err
 	}
-	if err := k.auctionQueue.Set(ctx, collections.Join(g.AuctionEnd, g.Id)); err != nil {
+	if err := k.enqueue(ctx, k.auctionQueue, g.AuctionEnd, g.Id); err != nil {
 		return err
 	}
 	return emit(ctx, &types.EventGroupUnpaused{Id: g.Id, DeploymentId: g.DeploymentId, AuctionEnd: g.AuctionEnd})

@@ -66,6 +66,8 @@ type Keeper struct {
 	takePerBlock collections.Item[math.Int]
 	// key: creation height | value: take of the leases created then (they pay from the next height)
 	takeStarts collections.Map[int64, math.Int]
+	// key: 29 | value: no queue above has an entry before this height
+	nextDue collections.Item[int64]
 }
 
 // DeploymentIndexes back the deployments-by-owner and by-state queries.
@@ -220,6 +222,7 @@ func NewKeeper(
 			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
 		takePerBlock: collections.NewItem(sb, types.TakePerBlockKey, "take_per_block", sdk.IntValue),
 		takeStarts:   collections.NewMap(sb, types.TakeStartsKey, "take_starts", collections.Int64Key, sdk.IntValue),
+		nextDue:      collections.NewItem(sb, types.NextDueKey, "next_due", collections.Int64Value),
 	}
 	schema, err := sb.Build()
 	if err != nil {

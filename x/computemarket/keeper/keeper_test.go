@@ -126,6 +126,7 @@ func (f *fakeTiers) HasTierForProvider(_ context.Context, owner sdk.AccAddress, 
 // ---------------------------------------------------------------- fixture
 
 type fixture struct {
+	cms     storetypes.CommitMultiStore
 	ctx     sdk.Context
 	cdc     codec.Codec
 	k       keeper.Keeper
@@ -142,7 +143,7 @@ func newFixture(t *testing.T) *fixture {
 }
 
 // newFixtureWith is newFixture with the given bank and distribution.
-func newFixtureWith(t *testing.T, bank types.BankKeeper, distr types.DistributionKeeper) *fixture {
+func newFixtureWith(t testing.TB, bank types.BankKeeper, distr types.DistributionKeeper) *fixture {
 	t.Helper()
 	encCfg := moduletestutil.MakeTestEncodingConfig(computemarket.AppModule{})
 	key := storetypes.NewKVStoreKey(types.StoreKey)
@@ -153,6 +154,7 @@ func newFixtureWith(t *testing.T, bank types.BankKeeper, distr types.Distributio
 	k := keeper.NewKeeper(encCfg.Codec, ac, runtime.NewKVStoreService(key), str(authority),
 		fakeAccount{ac}, bank, distr, tiers)
 	f := &fixture{
+		cms:     testCtx.CMS,
 		ctx:     testCtx.Ctx.WithBlockHeight(startHeight),
 		cdc:     encCfg.Codec,
 		k:       k,
@@ -1032,7 +1034,12 @@ func TestQueryByID(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, gs.Deployments[0], dep.Deployment)
 	require.Equal(t, gs.Groups[:2], dep.Groups)
-	require.Equal(t, gs.Escrows[:2], dep.Escrows)
+	// Group 2's escrow feeds the ACTIVE lease 1 (price 3, settled at 9): the
+	// query settles it to the current height 10, one more payment.
+	settled := gs.Escrows[1]
+	settled.Balance = settled.Balance.Sub(udait(3))
+	settled.SettledHeight = f.ctx.BlockHeight()
+	require.Equal(t, []types.Escrow{gs.Escrows[0], settled}, dep.Escrows)
 
 	dep, err = f.queries.Deployment(f.ctx, &types.QueryDeploymentRequest{Id: 4})
 	require.NoError(t, err)

@@ -10,6 +10,7 @@ import (
 	errorsmod "cosmossdk.io/errors"
 	"cosmossdk.io/math"
 
+	storetypes "github.com/cosmos/cosmos-sdk/store/v2/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
@@ -91,7 +92,7 @@ type market struct {
 	bank *ledger
 }
 
-func newMarket(t *testing.T) *market {
+func newMarket(t testing.TB) *market {
 	t.Helper()
 	bank := newLedger()
 	return &market{fixture: newFixtureWith(t, bank, bank), bank: bank}
@@ -155,6 +156,15 @@ func (m *market) advance(t *testing.T, h int64) {
 	for m.ctx.BlockHeight() < h {
 		m.endBlock(t)
 	}
+}
+
+// commit commits the store as the end of a block does. Long runs need it:
+// until a commit, every store iterator walks all writes since the start.
+func (m *market) commit(t *testing.T) {
+	t.Helper()
+	cms, ok := m.ctx.MultiStore().(storetypes.CommitMultiStore)
+	require.True(t, ok, "the context's store is a %T, not a commit multistore", m.ctx.MultiStore())
+	cms.Commit()
 }
 
 func (m *market) checkInvariants(t *testing.T) {

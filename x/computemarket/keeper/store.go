@@ -96,3 +96,23 @@ func nextID(ctx context.Context, seq collections.Sequence) (uint64, error) {
 	}
 	return id, err
 }
+
+// enqueue adds an entry to a height-keyed schedule and lowers next_due.
+func (k Keeper) enqueue(ctx context.Context, q collections.KeySet[collections.Pair[int64, uint64]], at int64, id uint64) error {
+	if err := q.Set(ctx, collections.Join(at, id)); err != nil {
+		return err
+	}
+	return k.noteDue(ctx, at)
+}
+
+// noteDue records that some schedule has work at height at.
+func (k Keeper) noteDue(ctx context.Context, at int64) error {
+	cur, err := k.nextDue.Get(ctx)
+	if err != nil && !errors.Is(err, collections.ErrNotFound) {
+		return err
+	}
+	if err == nil && cur <= at {
+		return nil
+	}
+	return k.nextDue.Set(ctx, at)
+}

@@ -59,4 +59,7 @@ var (
 	// TakeStartsKey holds the take of leases created at a height; it joins
 	// TakePerBlock at the next height (a lease first pays at c+1).
 	TakeStartsKey = collections.NewPrefix(28)
+	// NextDueKey holds a lower bound of the first height at which any
+	// schedule above has work; EndBlock skips the queues before it.
+	NextDueKey = collections.NewPrefix(29)
 )

@@ -1,0 +1,60 @@
+package e2e
+
+import (
+	"crypto/sha256"
+	"testing"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
+
+	"github.com/daitchain/daitchain/testutil/chain"
+	"github.com/daitchain/daitchain/x/computemarket/types"
+)
+
+// BenchmarkGas reports the gas a real node charges for MsgCreateBid,
+// MsgCreateLease and MsgWithdraw (gas is deterministic: run with
+// -benchtime 1x). Goals: a bid below 60k, a withdraw below 100k.
+func BenchmarkGas(b *testing.B) {
+	c := chain.Start(b, func(p *types.Params) {
+		p.ProviderMinBond = udait(0)
+		p.BidDurationBlocks = 100
+	}, chain.NoInflation())
+	tenant := c.NewAccount("tenant", "", sdk.Coin{})
+	provider := c.NewAccount("provider", "", sdk.Coin{})
+	c.MustDeliver(c.Val.Moniker,
+		banktypes.NewMsgSend(c.Val.Address, tenant, sdk.NewCoins(chain.DAIT(100_000))),
+		banktypes.NewMsgSend(c.Val.Address, provider, sdk.NewCoins(chain.DAIT(100_000))))
+	c.MustDeliver("provider", &types.MsgCreateProvider{Owner: provider.String(), HostUri: "https://p.example.com"})
+	version := sha256.Sum256([]byte("gas"))
+
+	var bid, lease, withdraw, deploy int64
+	for i := 0; i < b.N; i++ {
+		res := c.MustDeliver("tenant", &types.MsgCreateDeployment{Owner: tenant.String(), Version: version[:], Groups: []types.GroupSpec{group("g", 5_000)}})
+		deploy += res.GasUsed
+		var created types.MsgCreateDeploymentResponse
+		if err := unpackResponse(c, res, &created); err != nil {
+			b.Fatal(err)
+		}
+		res = c.MustDeliver("provider", &types.MsgCreateBid{Provider: provider.String(), GroupId: created.GroupIds[0], Price: udait(4_000)})
+		bid += res.GasUsed
+		var placed types.MsgCreateBidResponse
+		if err := unpackResponse(c, res, &placed); err != nil {
+			b.Fatal(err)
+		}
+		res = c.MustDeliver("tenant", &types.MsgCreateLease{Owner: tenant.String(), BidId: placed.BidId})
+		lease += res.GasUsed
+		var leased types.MsgCreateLeaseResponse
+		if err := unpackResponse(c, res, &leased); err != nil {
+			b.Fatal(err)
+		}
+		c.WaitForHeight(res.Height + 2)
+		res = c.MustDeliver("provider", &types.MsgWithdraw{Provider: provider.String(), LeaseId: leased.LeaseId})
+		withdraw += res.GasUsed
+		c.MustDeliver("tenant", &types.MsgCloseDeployment{Owner: tenant.String(), DeploymentId: created.DeploymentId})
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(bid)/n, "gas/bid")
+	b.ReportMetric(float64(lease)/n, "gas/create-lease")
+	b.ReportMetric(float64(withdraw)/n, "gas/withdraw")
+	b.ReportMetric(float64(deploy)/n, "gas/create-deployment")
+}
