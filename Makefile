@@ -50,8 +50,12 @@ localnet-fresh: build
 localnet-stop:
 	./scripts/localnet.sh stop
 
+## bench: auction close vs bids, EndBlock vs idle leases (keeper, in memory),
+## and gas per message on a real in-process node
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./x/...
+	$(GO) test -run '^$$' -bench 'AuctionClose' -benchtime 50x ./x/computemarket/keeper/
+	$(GO) test -run '^$$' -bench 'EndBlockIdleLeases' -benchtime 5000x -count 3 ./x/computemarket/keeper/
+	$(GO) test -run '^$$' -bench 'Gas' -benchtime 1x ./tests/e2e/
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -6,6 +6,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
+	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
 
 	"github.com/daitchain/daitchain/testutil/chain"
 	"github.com/daitchain/daitchain/x/computemarket/types"
@@ -15,21 +16,23 @@ import (
 // MsgCreateLease and MsgWithdraw (gas is deterministic: run with
 // -benchtime 1x). Goals: a bid below 60k, a withdraw below 100k.
 func BenchmarkGas(b *testing.B) {
-	c := chain.Start(b, func(p *types.Params) {
-		p.ProviderMinBond = udait(0)
-		p.BidDurationBlocks = 100
-	}, chain.NoInflation())
+	c := chain.Start(b, func(p *types.Params) { p.BidDurationBlocks = 100 }, chain.NoInflation())
 	tenant := c.NewAccount("tenant", "", sdk.Coin{})
 	provider := c.NewAccount("provider", "", sdk.Coin{})
 	c.MustDeliver(c.Val.Moniker,
 		banktypes.NewMsgSend(c.Val.Address, tenant, sdk.NewCoins(chain.DAIT(100_000))),
 		banktypes.NewMsgSend(c.Val.Address, provider, sdk.NewCoins(chain.DAIT(100_000))))
+	// A real provider: bonded above the tier, which every bid re-checks.
+	c.MustDeliver("provider", stakingtypes.NewMsgDelegate(provider.String(), c.Val.ValAddress.String(), chain.DAIT(2_000)))
 	c.MustDeliver("provider", &types.MsgCreateProvider{Owner: provider.String(), HostUri: "https://p.example.com"})
 	version := sha256.Sum256([]byte("gas"))
 
-	var bid, lease, withdraw, deploy int64
+	var bid, lease, withdraw, deploy, send int64
 	for i := 0; i < b.N; i++ {
-		res := c.MustDeliver("tenant", &types.MsgCreateDeployment{Owner: tenant.String(), Version: version[:], Groups: []types.GroupSpec{group("g", 5_000)}})
+		// A plain transfer, for scale: the tx overhead every message pays.
+		res := c.MustDeliver("tenant", banktypes.NewMsgSend(tenant, provider, sdk.NewCoins(udait(1))))
+		send += res.GasUsed
+		res = c.MustDeliver("tenant", &types.MsgCreateDeployment{Owner: tenant.String(), Version: version[:], Groups: []types.GroupSpec{group("g", 5_000)}})
 		deploy += res.GasUsed
 		var created types.MsgCreateDeploymentResponse
 		if err := unpackResponse(c, res, &created); err != nil {
@@ -57,4 +60,5 @@ func BenchmarkGas(b *testing.B) {
 	b.ReportMetric(float64(lease)/n, "gas/create-lease")
 	b.ReportMetric(float64(withdraw)/n, "gas/withdraw")
 	b.ReportMetric(float64(deploy)/n, "gas/create-deployment")
+	b.ReportMetric(float64(send)/n, "gas/bank-send")
 }

@@ -54,7 +54,11 @@ func (k Keeper) closeAuction(ctx context.Context, groupID uint64) error {
 	if err != nil {
 		return err
 	}
-	winner, ok, err := PickWinner(bids, func(b types.Bid) (bool, error) { return k.isEligible(ctx, b.Provider, g) })
+	params, err := k.GetParams(ctx)
+	if err != nil {
+		return err
+	}
+	winner, ok, err := PickWinner(bids, func(b types.Bid) (bool, error) { return k.isEligible(ctx, params.AuditorWhitelist, b.Provider, g) })
 	if err != nil {
 		return err
 	}
@@ -72,12 +76,12 @@ func (k Keeper) closeAuction(ctx context.Context, groupID uint64) error {
 	return emit(ctx, &types.EventGroupOrdered{Id: g.Id, DeploymentId: g.DeploymentId})
 }
 
-func (k Keeper) isEligible(ctx context.Context, provider string, g types.Group) (bool, error) {
+func (k Keeper) isEligible(ctx context.Context, whitelist []string, provider string, g types.Group) (bool, error) {
 	addr, err := k.addressCodec.StringToBytes(provider)
 	if err != nil {
 		return false, err
 	}
-	aa, err := k.AuditedAttributes(ctx, sdk.AccAddress(addr), g.Spec.Auditors)
+	aa, err := k.auditedAttributes(ctx, whitelist, sdk.AccAddress(addr), g.Spec.Auditors)
 	if err != nil {
 		return false, err
 	}
@@ -108,7 +112,11 @@ func (k Keeper) CreateLease(ctx context.Context, msg *types.MsgCreateLease) (uin
 	if err != nil {
 		return 0, err
 	}
-	if err := k.requireEligible(ctx, addr, g); err != nil {
+	params, err := k.GetParams(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if err := k.requireEligible(ctx, params.AuditorWhitelist, addr, g); err != nil {
 		return 0, err
 	}
 	l, err := k.createLease(ctx, g, bid)

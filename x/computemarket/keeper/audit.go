@@ -106,11 +106,15 @@ func (k Keeper) AuditedAttributes(ctx context.Context, provider sdk.AccAddress, 
 	if err != nil {
 		return nil, err
 	}
+	return k.auditedAttributes(ctx, params.AuditorWhitelist, provider, accepted)
+}
+
+func (k Keeper) auditedAttributes(ctx context.Context, whitelist []string, provider sdk.AccAddress, accepted []string) (types.AuditedAttributes, error) {
 	recs, err := k.AuditRecords(ctx, provider)
 	if err != nil {
 		return nil, err
 	}
-	return types.NewAuditedAttributes(recs, params.AuditorWhitelist, accepted), nil
+	return types.NewAuditedAttributes(recs, whitelist, accepted), nil
 }
 
 func (k Keeper) requireAuditor(ctx context.Context, auditor string) error {

@@ -22,8 +22,12 @@ func (k Keeper) CreateBid(ctx context.Context, msg *types.MsgCreateBid) (bidID, 
 	if err != nil {
 		return 0, 0, errorsmod.Wrapf(types.ErrInvalidAddress, "provider: %v", err)
 	}
-	if _, err := k.GetProvider(ctx, provider); err != nil {
-		return 0, 0, errorsmod.Wrap(err, "register with create-provider before bidding")
+	registered, err := k.providers.Has(ctx, provider)
+	if err != nil {
+		return 0, 0, err
+	}
+	if !registered {
+		return 0, 0, errorsmod.Wrapf(types.ErrProviderNotFound, "%s: register with create-provider before bidding", msg.Provider)
 	}
 	g, err := k.GetGroup(ctx, msg.GroupId)
 	if err != nil {
@@ -45,7 +49,7 @@ func (k Keeper) CreateBid(ctx context.Context, msg *types.MsgCreateBid) (bidID, 
 	if err := k.requireNoLiveBid(ctx, provider, g.Id); err != nil {
 		return 0, 0, err
 	}
-	if err := k.requireEligible(ctx, provider, g); err != nil {
+	if err := k.requireEligible(ctx, params.AuditorWhitelist, provider, g); err != nil {
 		return 0, 0, err
 	}
 	if g.State == types.GroupOpen {
@@ -57,7 +61,9 @@ func (k Keeper) CreateBid(ctx context.Context, msg *types.MsgCreateBid) (bidID, 
 			return 0, 0, errorsmod.Wrapf(types.ErrTooManyBids, "group %d has %d open bids", g.Id, n)
 		}
 	}
-	if err := k.ensureTier(ctx, provider, params); err != nil {
+	// The tier is checked again: a provider that unbonded since it
+	// registered may keep its leases but not take new work.
+	if err := k.checkProviderTier(ctx, params, provider); err != nil {
 		return 0, 0, err
 	}
 	if err := k.pull(ctx, msg.Provider, deposit); err != nil {
@@ -84,18 +90,6 @@ func (k Keeper) CreateBid(ctx context.Context, msg *types.MsgCreateBid) (bidID, 
 	return id, 0, nil
 }
 
-// ensureTier refuses a provider whose stake fell below the tier since it registered.
-func (k Keeper) ensureTier(ctx context.Context, provider sdk.AccAddress, params types.Params) error {
-	ok, bonded, err := k.tiers.HasTierForProvider(ctx, provider, params.ProviderMinBond.Amount)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return errorsmod.Wrapf(types.ErrProviderTierTooLow, "%s has %s%s bonded, bidding needs %s", provider, bonded, params.ProviderMinBond.Denom, params.ProviderMinBond)
-	}
-	return nil
-}
-
 // requireNoLiveBid enforces one OPEN or ACTIVE bid per provider and group.
 func (k Keeper) requireNoLiveBid(ctx context.Context, provider sdk.AccAddress, groupID uint64) error {
 	ids, err := idsOf(ctx, k.bids.Indexes.Provider, collections.Join(provider, groupID))
@@ -116,8 +110,8 @@ func (k Keeper) requireNoLiveBid(ctx context.Context, provider sdk.AccAddress, g
 
 // requireEligible checks the group's requirements against the provider's
 // audited attributes, counting only the auditors the group accepts.
-func (k Keeper) requireEligible(ctx context.Context, provider sdk.AccAddress, g types.Group) error {
-	aa, err := k.AuditedAttributes(ctx, provider, g.Spec.Auditors)
+func (k Keeper) requireEligible(ctx context.Context, whitelist []string, provider sdk.AccAddress, g types.Group) error {
+	aa, err := k.auditedAttributes(ctx, whitelist, provider, g.Spec.Auditors)
 	if err != nil {
 		return err
 	}

@@ -51,7 +51,7 @@ type Keeper struct {
 	groups *collections.IndexedMap[uint64, types.Group, GroupIndexes]
 	// key: group id | value: the group's Escrow
 	escrows collections.Map[uint64, types.Escrow]
-	// key: bid id | value: Bid; indexed by group, (group, state), (provider, group), state
+	// key: bid id | value: Bid; indexed by (group, state) and (provider, group)
 	bids *collections.IndexedMap[uint64, types.Bid, BidIndexes]
 	// key: lease id | value: Lease; indexed by tenant, provider, state, group
 	leases *collections.IndexedMap[uint64, types.Lease, LeaseIndexes]
@@ -95,20 +95,17 @@ func (i GroupIndexes) IndexesList() []collections.Index[uint64, types.Group] {
 }
 
 // BidIndexes back the matcher (open bids of a group), the one-live-bid rule
-// (a provider's bids on a group) and the queries.
+// (a provider's bids on a group) and the queries. Two indexes only: every
+// index entry is a write a bid pays for.
 type BidIndexes struct {
-	// key: (group id, bid id)
-	Group *indexes.Multi[uint64, uint64, types.Bid]
-	// key: ((group id, state), bid id)
+	// key: ((group id, state), bid id): a group's bids, by state
 	GroupState *indexes.Multi[collections.Pair[uint64, int32], uint64, types.Bid]
-	// key: ((provider, group id), bid id)
+	// key: ((provider, group id), bid id): a provider's bids, by group
 	Provider *indexes.Multi[collections.Pair[sdk.AccAddress, uint64], uint64, types.Bid]
-	// key: (state, bid id)
-	State *indexes.Multi[int32, uint64, types.Bid]
 }
 
 func (i BidIndexes) IndexesList() []collections.Index[uint64, types.Bid] {
-	return []collections.Index[uint64, types.Bid]{i.Group, i.GroupState, i.Provider, i.State}
+	return []collections.Index[uint64, types.Bid]{i.GroupState, i.Provider}
 }
 
 // LeaseIndexes back the lease queries and the group's live lease lookup.
@@ -182,8 +179,6 @@ func NewKeeper(
 		escrows: collections.NewMap(sb, types.EscrowsKey, "escrows", collections.Uint64Key, codec.CollValue[types.Escrow](cdc)),
 		bids: collections.NewIndexedMap(sb, types.BidsKey, "bids", collections.Uint64Key,
 			codec.CollValue[types.Bid](cdc), BidIndexes{
-				Group: indexes.NewMulti(sb, types.BidsByGroupKey, "bids_by_group", collections.Uint64Key, collections.Uint64Key,
-					func(_ uint64, b types.Bid) (uint64, error) { return b.GroupId, nil }),
 				GroupState: indexes.NewMulti(sb, types.BidsByGroupStateKey, "bids_by_group_state",
 					collections.PairKeyCodec(collections.Uint64Key, collections.Int32Key), collections.Uint64Key,
 					func(_ uint64, b types.Bid) (collections.Pair[uint64, int32], error) {
@@ -195,8 +190,6 @@ func NewKeeper(
 						p, err := addressCodec.StringToBytes(b.Provider)
 						return collections.Join(sdk.AccAddress(p), b.GroupId), err
 					}),
-				State: indexes.NewMulti(sb, types.BidsByStateKey, "bids_by_state", collections.Int32Key, collections.Uint64Key,
-					func(_ uint64, b types.Bid) (int32, error) { return int32(b.State), nil }),
 			}),
 		leases: collections.NewIndexedMap(sb, types.LeasesKey, "leases", collections.Uint64Key,
 			codec.CollValue[types.Lease](cdc), LeaseIndexes{

@@ -34,7 +34,11 @@ func (k Keeper) CreateProvider(ctx context.Context, msg *types.MsgCreateProvider
 	if has {
 		return errorsmod.Wrapf(types.ErrProviderExists, "%s (use update-provider to change it)", msg.Owner)
 	}
-	if err := k.checkProviderTier(ctx, owner); err != nil {
+	params, err := k.GetParams(ctx)
+	if err != nil {
+		return err
+	}
+	if err := k.checkProviderTier(ctx, params, owner); err != nil {
 		return err
 	}
 	height := sdk.UnwrapSDKContext(ctx).BlockHeight()
@@ -63,7 +67,11 @@ func (k Keeper) UpdateProvider(ctx context.Context, msg *types.MsgUpdateProvider
 	if err != nil {
 		return err
 	}
-	if err := k.checkProviderTier(ctx, owner); err != nil {
+	params, err := k.GetParams(ctx)
+	if err != nil {
+		return err
+	}
+	if err := k.checkProviderTier(ctx, params, owner); err != nil {
 		return err
 	}
 	p.HostUri = msg.HostUri
@@ -77,11 +85,7 @@ func (k Keeper) UpdateProvider(ctx context.Context, msg *types.MsgUpdateProvider
 }
 
 // checkProviderTier refuses an owner whose bonded stake is below provider_min_bond.
-func (k Keeper) checkProviderTier(ctx context.Context, owner sdk.AccAddress) error {
-	params, err := k.GetParams(ctx)
-	if err != nil {
-		return err
-	}
+func (k Keeper) checkProviderTier(ctx context.Context, params types.Params, owner sdk.AccAddress) error {
 	ok, bonded, err := k.tiers.HasTierForProvider(ctx, owner, params.ProviderMinBond.Amount)
 	if err != nil {
 		return err

@@ -222,13 +222,12 @@ func (q queryServer) Bids(ctx context.Context, req *types.QueryBidsRequest) (*ty
 	case req.GroupId != 0 && req.State != 0:
 		out, page, err = paginateIndex(ctx, q.k.bids, q.k.bids.Indexes.GroupState, collections.Join(req.GroupId, int32(req.State)), req.Pagination, keep)
 	case req.GroupId != 0:
-		out, page, err = paginateIndex(ctx, q.k.bids, q.k.bids.Indexes.Group, req.GroupId, req.Pagination, keep)
+		out, page, err = paginateIndexFirst(ctx, q.k.bids, q.k.bids.Indexes.GroupState, req.GroupId, req.Pagination, keep)
 	case provider != nil:
 		out, page, err = paginateIndexFirst(ctx, q.k.bids, q.k.bids.Indexes.Provider, provider, req.Pagination, keep)
-	case req.State != 0:
-		out, page, err = paginateIndex(ctx, q.k.bids, q.k.bids.Indexes.State, int32(req.State), req.Pagination, keep)
-	default:
-		out, page, err = query.CollectionPaginate(ctx, q.k.bids, req.Pagination,
+	default: // all bids, or a state across groups: a filtered scan
+		out, page, err = query.CollectionFilteredPaginate(ctx, q.k.bids, req.Pagination,
+			func(_ uint64, b types.Bid) (bool, error) { return keep(b), nil },
 			func(_ uint64, b types.Bid) (types.Bid, error) { return b, nil })
 	}
 	if err != nil {

@@ -34,10 +34,10 @@ var (
 	EscrowsKey            = collections.NewPrefix(13)
 
 	BidsKey             = collections.NewPrefix(14)
-	BidsByGroupKey      = collections.NewPrefix(15)
+	_                   = collections.NewPrefix(15) // reserved: was bids_by_group
 	BidsByGroupStateKey = collections.NewPrefix(16)
 	BidsByProviderKey   = collections.NewPrefix(17)
-	BidsByStateKey      = collections.NewPrefix(18)
+	_                   = collections.NewPrefix(18) // reserved: was bids_by_state
 
 	LeasesKey           = collections.NewPrefix(19)
 	LeasesByTenantKey   = collections.NewPrefix(20)
