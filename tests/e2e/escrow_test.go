@@ -31,13 +31,13 @@ func TestEscrowStreaming(t *testing.T) {
 	const (
 		price  = 1_000
 		take   = 10 // 1% of 1,000
-		window = 3
+		window = 6
 	)
 	c := chain.Start(t, func(p *types.Params) {
 		p.BidDurationBlocks = window
 		p.ProviderMinBond = udait(0)
 		p.LeaseMinDeposit = udait(1_000)
-	}, chain.NoInflation(), chain.BlockTime(time.Second))
+	}, chain.NoInflation(), chain.BlockTime(2*time.Second))
 	ctx := context.Background()
 
 	tenant := c.NewAccount("tenant", "", sdk.Coin{})
@@ -62,13 +62,20 @@ func TestEscrowStreaming(t *testing.T) {
 		&types.MsgCreateBid{Provider: provider.String(), GroupId: gDry, Price: udait(price)})
 	providerStart := c.Balance(provider).Add(types.DefaultBidMinDeposit().Amount.MulRaw(2)) // deposits come back at close
 
-	g, err := c.Market.Group(ctx, &types.QueryGroupRequest{Id: gRevived})
-	require.NoError(t, err)
-	created0 := g.Group.AuctionEnd // leases are created at the auction's EndBlock
-	c.WaitForHeight(created0)
-	leases, err := c.Market.Leases(ctx, &types.QueryLeasesRequest{Provider: provider.String()})
-	require.NoError(t, err)
+	// Both leases start at the same height: the auction's end, or the bid's
+	// own block if the window had already closed (ORDERED groups).
+	var leases *types.QueryLeasesResponse
+	for range 2 * window {
+		var err error
+		leases, err = c.Market.Leases(ctx, &types.QueryLeasesRequest{Provider: provider.String()})
+		require.NoError(t, err)
+		if len(leases.Leases) == 2 {
+			break
+		}
+		c.WaitForHeight(c.Height() + 1)
+	}
 	require.Len(t, leases.Leases, 2)
+	created0 := leases.Leases[0].CreatedHeight
 	var lRevived, lDry types.Lease
 	for _, l := range leases.Leases {
 		require.Equal(t, created0, l.CreatedHeight)

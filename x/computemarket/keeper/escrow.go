@@ -33,19 +33,18 @@ func TakeOf(price math.Int, takeRateBps uint32) math.Int {
 	return price.MulRaw(int64(takeRateBps)).QuoRaw(int64(types.MaxTakeRateBps))
 }
 
-// blocksPayable is how many payments of price a balance covers.
-func blocksPayable(balance, price math.Int) int64 {
-	n := balance.Quo(price)
-	if !n.IsInt64() {
-		return 1<<62 - 1
-	}
-	return n.Int64()
-}
+// neverExhausted stands for an exhaustion height beyond any real chain's
+// life; it does not move when the lease is settled.
+const neverExhausted int64 = 1 << 62
 
 // exhaustionHeight is the last height an ACTIVE lease pays (SPEC rule 1);
 // it becomes INSUFFICIENT_FUNDS at the end of that height.
 func exhaustionHeight(l types.Lease, e types.Escrow) int64 {
-	return l.SettledHeight + blocksPayable(e.Balance.Amount, l.Price.Amount)
+	n := e.Balance.Amount.Quo(l.Price.Amount)
+	if !n.IsInt64() || n.Int64() >= neverExhausted-l.SettledHeight {
+		return neverExhausted
+	}
+	return l.SettledHeight + n.Int64()
 }
 
 // settle applies the payments of the heights (s, to] to an ACTIVE lease and
@@ -54,8 +53,11 @@ func settle(l *types.Lease, e *types.Escrow, to int64) {
 	if l.State != types.LeaseActive || to <= l.SettledHeight {
 		return
 	}
-	n := min(to-l.SettledHeight, blocksPayable(e.Balance.Amount, l.Price.Amount))
-	paid := l.Price.Amount.MulRaw(n)
+	n := math.NewInt(to - l.SettledHeight)
+	if payable := e.Balance.Amount.Quo(l.Price.Amount); payable.LT(n) {
+		n = payable
+	}
+	paid := l.Price.Amount.Mul(n)
 	e.Balance.Amount = e.Balance.Amount.Sub(paid)
 	l.Spent.Amount = l.Spent.Amount.Add(paid)
 	l.SettledHeight = to

@@ -52,6 +52,12 @@ func (q queryServer) LeaseEscrow(ctx context.Context, req *types.QueryLeaseEscro
 	if err != nil {
 		return nil, status.Error(codes.Internal, err.Error())
 	}
+	if l.State == types.LeaseClosed {
+		// A newer lease of the group may be paying from the escrow.
+		if e, err = q.k.EscrowNow(ctx, l.GroupId); err != nil {
+			return nil, status.Error(codes.Internal, err.Error())
+		}
+	}
 	res := &types.QueryLeaseEscrowResponse{
 		Height:       height(ctx),
 		Lease:        l,
