@@ -39,39 +39,18 @@ func (k Keeper) EndBlocker(ctx context.Context) error {
 	if err := k.payTake(ctx); err != nil {
 		return err
 	}
-	closes, err := due(ctx, k.leaseCloseQueue, h)
-	if err != nil {
-		return err
+	steps := []struct {
+		queue collections.KeySet[collections.Pair[int64, uint64]]
+		run   func(id uint64) error
+	}{
+		{k.leaseCloseQueue, func(id uint64) error {
+			return k.closeLeaseAndPause(ctx, id, types.CloseReasonInsufficientFunds)
+		}},
+		{k.auctionQueue, func(id uint64) error { return k.closeAuction(ctx, id) }},
+		{k.leaseExhaustQueue, func(id uint64) error { return k.markInsufficient(ctx, id, h) }},
 	}
-	for _, key := range closes {
-		if err := k.leaseCloseQueue.Remove(ctx, key); err != nil {
-			return err
-		}
-		if err := k.closeLeaseAndPause(ctx, key.K2(), types.CloseReasonInsufficientFunds); err != nil {
-			return err
-		}
-	}
-	auctions, err := due(ctx, k.auctionQueue, h)
-	if err != nil {
-		return err
-	}
-	for _, key := range auctions {
-		if err := k.auctionQueue.Remove(ctx, key); err != nil {
-			return err
-		}
-		if err := k.closeAuction(ctx, key.K2()); err != nil {
-			return err
-		}
-	}
-	exhausted, err := due(ctx, k.leaseExhaustQueue, h)
-	if err != nil {
-		return err
-	}
-	for _, key := range exhausted {
-		if err := k.leaseExhaustQueue.Remove(ctx, key); err != nil {
-			return err
-		}
-		if err := k.markInsufficient(ctx, key.K2(), h); err != nil {
+	for _, step := range steps {
+		if err := drain(ctx, step.queue, h, step.run); err != nil {
 			return err
 		}
 	}
@@ -122,13 +101,26 @@ func firstKey(ctx context.Context, q collections.KeySet[collections.Pair[int64, 
 	return key, err == nil, err
 }
 
-// due lists the entries of a height-keyed queue up to h.
-func due(ctx context.Context, q collections.KeySet[collections.Pair[int64, uint64]], h int64) ([]collections.Pair[int64, uint64], error) {
+// drain removes the entries of a height-keyed queue up to h and runs each.
+// The entries are listed first, so run may add to the queue.
+func drain(ctx context.Context, q collections.KeySet[collections.Pair[int64, uint64]], h int64, run func(id uint64) error) error {
 	it, err := q.Iterate(ctx, collections.NewPrefixUntilPairRange[int64, uint64](h))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return it.Keys()
+	keys, err := it.Keys()
+	if err != nil {
+		return err
+	}
+	for _, key := range keys {
+		if err := q.Remove(ctx, key); err != nil {
+			return err
+		}
+		if err := run(key.K2()); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // markInsufficient settles an ACTIVE lease through h; its escrow can no

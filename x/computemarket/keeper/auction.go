@@ -3,7 +3,6 @@ package keeper
 import (
 	"context"
 
-	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -121,13 +120,4 @@ func (k Keeper) CreateLease(ctx context.Context, msg *types.MsgCreateLease) (uin
 	}
 	l, err := k.createLease(ctx, g, bid)
 	return l.Id, err
-}
-
-// dueAuctions lists the groups whose auction window ends at or before h.
-func (k Keeper) dueAuctions(ctx context.Context, h int64) ([]collections.Pair[int64, uint64], error) {
-	it, err := k.auctionQueue.Iterate(ctx, collections.NewPrefixUntilPairRange[int64, uint64](h))
-	if err != nil {
-		return nil, err
-	}
-	return it.Keys()
 }
