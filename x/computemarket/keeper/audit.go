@@ -44,7 +44,7 @@ func (k Keeper) AuditAttribute(ctx context.Context, msg *types.MsgAuditAttribute
 		return errorsmod.Wrapf(types.ErrInvalidAttribute, "an auditor may attest at most %d keys per provider", types.MaxAttributes)
 	}
 	rec.Attributes = sortedAttributes(byKey)
-	rec.UpdatedHeight = sdk.UnwrapSDKContext(ctx).BlockHeight()
+	rec.UpdatedHeight = height(ctx)
 	if err := k.auditRecords.Set(ctx, collections.Join(provider, auditor), rec); err != nil {
 		return err
 	}
@@ -81,7 +81,7 @@ func (k Keeper) RevokeAttribute(ctx context.Context, msg *types.MsgRevokeAttribu
 		err = k.auditRecords.Remove(ctx, key)
 	} else {
 		rec.Attributes = sortedAttributes(byKey)
-		rec.UpdatedHeight = sdk.UnwrapSDKContext(ctx).BlockHeight()
+		rec.UpdatedHeight = height(ctx)
 		err = k.auditRecords.Set(ctx, key, rec)
 	}
 	if err != nil {

@@ -1,11 +1,14 @@
 package keeper_test
 
 import (
+	"maps"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"cosmossdk.io/math"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/daitchain/daitchain/x/computemarket/types"
 )
@@ -95,4 +98,37 @@ func TestTopUpRevives(t *testing.T) {
 	_ = c
 	m.endBlock(t)
 	require.Equal(t, types.LeaseClosed, m.lease(t, 1).State)
+}
+
+// TestSimulationSeesTheNextBlock: gas estimation runs a tx on the state of
+// the last committed block h with h as the context height, but the tx runs
+// in h+1. A close simulated at h must pay out exactly what the close at
+// h+1 pays (it failed with insufficient funds when it settled to h-1).
+func TestSimulationSeesTheNextBlock(t *testing.T) {
+	m := newMarket(t)
+	p := types.DefaultParams()
+	p.AuditorWhitelist = []string{str(auditorX)}
+	p.LeaseMinDeposit = udait(1_000)
+	require.NoError(t, m.k.SetParams(m.ctx, p))
+	m.provider(t, provA)
+	m.fund(tenant1, 1_000_000)
+	dep := m.deploy(t, tenant1, spec("g", 3_500, 100_000))
+	b := m.bid(t, provA, dep.GroupIds[0], 3_500)
+	_, err := m.msgs.CreateLease(m.ctx, &types.MsgCreateLease{Owner: str(tenant1), BidId: b.BidId})
+	require.NoError(t, err)
+	m.advance(t, m.ctx.BlockHeight()+3)
+	committed := m.ctx.BlockHeight() - 1 // the last ended block
+	msg := &types.MsgCloseDeployment{Owner: str(tenant1), DeploymentId: dep.DeploymentId}
+
+	before := m.bank.balance(tenant1)
+	saved := maps.Clone(m.bank.balances) // the ledger is not part of the cached store
+	sim, _ := m.ctx.WithBlockHeight(committed).WithExecMode(sdk.ExecModeSimulate).CacheContext()
+	_, err = m.msgs.CloseDeployment(sim, msg)
+	require.NoError(t, err)
+	simRefund := m.bank.balance(tenant1).Sub(before)
+	m.bank.balances = saved
+
+	_, err = m.msgs.CloseDeployment(m.ctx, msg)
+	require.NoError(t, err)
+	require.Equal(t, simRefund, m.bank.balance(tenant1).Sub(before))
 }

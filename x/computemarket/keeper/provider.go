@@ -41,14 +41,14 @@ func (k Keeper) CreateProvider(ctx context.Context, msg *types.MsgCreateProvider
 	if err := k.checkProviderTier(ctx, params, owner); err != nil {
 		return err
 	}
-	height := sdk.UnwrapSDKContext(ctx).BlockHeight()
+	h := height(ctx)
 	p := types.Provider{
 		Owner:         msg.Owner,
 		HostUri:       msg.HostUri,
 		Attributes:    msg.Attributes,
 		Info:          msg.Info,
-		CreatedHeight: height,
-		UpdatedHeight: height,
+		CreatedHeight: h,
+		UpdatedHeight: h,
 	}
 	if err := k.providers.Set(ctx, owner, p); err != nil {
 		return err
@@ -77,7 +77,7 @@ func (k Keeper) UpdateProvider(ctx context.Context, msg *types.MsgUpdateProvider
 	p.HostUri = msg.HostUri
 	p.Attributes = msg.Attributes
 	p.Info = msg.Info
-	p.UpdatedHeight = sdk.UnwrapSDKContext(ctx).BlockHeight()
+	p.UpdatedHeight = height(ctx)
 	if err := k.providers.Set(ctx, owner, p); err != nil {
 		return err
 	}

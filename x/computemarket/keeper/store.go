@@ -75,7 +75,17 @@ func (k Keeper) pay(ctx context.Context, to string, c sdk.Coin) error {
 	return k.bank.SendCoinsFromModuleToAccount(ctx, types.ModuleName, addr, sdk.NewCoins(c))
 }
 
-func height(ctx context.Context) int64 { return sdk.UnwrapSDKContext(ctx).BlockHeight() }
+// height is the height a message executes at. A simulation (gas
+// estimation) runs on the state of the last committed block h with h as
+// its height, but its tx will execute in block h+1: simulate as h+1, or the
+// lazily settled escrow is one payment off and refunds fail.
+func height(ctx context.Context) int64 {
+	c := sdk.UnwrapSDKContext(ctx)
+	if c.ExecMode() == sdk.ExecModeSimulate {
+		return c.BlockHeight() + 1
+	}
+	return c.BlockHeight()
+}
 
 // idsOf collects the primary keys an index holds for ref, so that callers
 // may change the objects (and so the index) afterwards.
