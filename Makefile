@@ -5,7 +5,7 @@ DAITD     := $(BUILD_DIR)/daitd
 # Packages that link the whole app are heavy on 2 cores: one at a time.
 TEST_P    ?= 1
 
-.PHONY: all build install test test-unit test-e2e lint vet fmt proto-gen proto-check localnet localnet-fresh localnet-stop bench clean
+.PHONY: all build install test test-unit test-e2e lint vet fmt proto-gen proto-check localnet localnet-fresh localnet-stop testnet testnet-stop testnet-faults bench clean
 
 all: build
 
@@ -50,7 +50,18 @@ localnet-fresh: build
 localnet-stop:
 	./scripts/localnet.sh stop
 
-## bench: auction close vs bids, EndBlock vs idle leases (keeper, in memory),
+## ## testnet: start (or resume) a 4-validator chain on 127.0.0.1 in ./.testnet
+testnet: build
+	./scripts/testnet.sh start
+
+testnet-stop:
+	./scripts/testnet.sh stop
+
+## testnet-faults: stop/kill/restart validators; check liveness, halt, no fork, same app hash
+testnet-faults: build
+	./scripts/testnet_faults.sh
+
+bench: auction close vs bids, EndBlock vs idle leases (keeper, in memory),
 ## and gas per message on a real in-process node
 bench:
 	$(GO) test -run '^$$' -bench 'AuctionClose' -benchtime 50x ./x/computemarket/keeper/

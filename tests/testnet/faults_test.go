@@ -1,0 +1,72 @@
+// Package testnet runs the four-validator fault test (scripts/testnet_faults.sh)
+// on 127.0.0.1. It is opt-in: set DAIT_TESTNET=1.
+package testnet
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestTestnetFaults builds build/daitd, then runs scripts/testnet_faults.sh in
+// a temporary TESTNET_HOME: validators stopped, halted, restarted and killed,
+// with liveness, no-fork and same-app-hash checks. The script bounds itself
+// (about 5.5 minutes) and stops every node it started on exit.
+func TestTestnetFaults(t *testing.T) {
+	if os.Getenv("DAIT_TESTNET") != "1" {
+		t.Skip("skipping the 4-validator fault test: set DAIT_TESTNET=1 to run it (needs jq, curl and free ports 36600-36634 on 127.0.0.1)")
+	}
+	for _, tool := range []string{"bash", "jq", "curl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is required: %v", tool, err)
+		}
+	}
+	root := repoRoot(t)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 9*time.Minute)
+	defer cancel()
+
+	build := exec.CommandContext(ctx, "go", "build", "-o", "build/daitd", "./cmd/daitd")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build -o build/daitd ./cmd/daitd: %v\n%s", err, out)
+	}
+
+	script := exec.CommandContext(ctx, "bash", filepath.Join(root, "scripts", "testnet_faults.sh"))
+	script.Dir = root
+	script.Env = append(os.Environ(),
+		"TESTNET_HOME="+t.TempDir(),
+		"DAITD="+filepath.Join(root, "build", "daitd"),
+	)
+	script.Stdout = t.Output()
+	script.Stderr = t.Output()
+	// On timeout, SIGTERM lets the script's trap stop the nodes; SIGKILL only
+	// if it does not exit within 30 s.
+	script.Cancel = func() error { return script.Process.Signal(syscall.SIGTERM) }
+	script.WaitDelay = 30 * time.Second
+
+	start := time.Now()
+	if err := script.Run(); err != nil {
+		t.Fatalf("scripts/testnet_faults.sh failed after %s: %v", time.Since(start).Round(time.Second), err)
+	}
+	t.Logf("scripts/testnet_faults.sh passed in %s", time.Since(start).Round(time.Second))
+}
+
+// repoRoot is two directories above this file, where go.mod lives.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		t.Fatal("cannot locate the test file")
+	}
+	root := filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		t.Fatalf("no go.mod in %s: %v", root, err)
+	}
+	return root
+}
