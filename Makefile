@@ -28,8 +28,16 @@ vet:
 fmt:
 	gofmt -w $$(git ls-files '*.go' | grep -v '\.pb\.\(gw\.\)\?go$$')
 
-lint: vet
+GOLANGCI_VERSION ?= v2.15.0
+GOLANGCI := $(BUILD_DIR)/tools/golangci-lint
+
+$(GOLANGCI):
+	GOBIN=$(BUILD_DIR)/tools $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)
+
+## lint: gofmt, go vet and golangci-lint (pinned, built from the Go proxy)
+lint: vet $(GOLANGCI)
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.\(gw\.\)\?go$$')); if [ -n "$$out" ]; then echo "gofmt wants to change:"; echo "$$out"; exit 1; fi
+	$(GOLANGCI) run ./...
 
 ## proto-gen: regenerate the Go code of proto/ (offline, pinned plugins)
 proto-gen:

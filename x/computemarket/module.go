@@ -108,10 +108,3 @@ func (am AppModule) ExportGenesis(ctx sdk.Context, cdc codec.JSONCodec) json.Raw
 func (am AppModule) EndBlock(ctx context.Context) error {
 	return am.keeper.EndBlocker(ctx)
 }
-
-// RegisterInvariants registers the escrow-conservation and consistency
-// invariants (the SDK has no crisis module any more: tests, simulations
-// and operators run them).
-func (am AppModule) RegisterInvariants(ir sdk.InvariantRegistry) {
-	keeper.RegisterInvariants(ir, am.keeper)
-}

@@ -74,7 +74,7 @@ func (k Keeper) updateNextDue(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer it.Close()
+	defer func() { _ = it.Close() }()
 	if it.Valid() {
 		started, err := it.Key()
 		if err != nil {
@@ -93,7 +93,7 @@ func firstKey(ctx context.Context, q collections.KeySet[collections.Pair[int64, 
 	if err != nil {
 		return collections.Pair[int64, uint64]{}, false, err
 	}
-	defer it.Close()
+	defer func() { _ = it.Close() }()
 	if !it.Valid() {
 		return collections.Pair[int64, uint64]{}, false, nil
 	}

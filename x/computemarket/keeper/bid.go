@@ -127,7 +127,7 @@ func (k Keeper) countOpenBids(ctx context.Context, groupID uint64, limit uint32)
 	if err != nil {
 		return 0, err
 	}
-	defer it.Close()
+	defer func() { _ = it.Close() }()
 	var n uint32
 	for ; it.Valid() && n < limit; it.Next() {
 		n++

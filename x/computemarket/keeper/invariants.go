@@ -16,19 +16,31 @@ import (
 )
 
 // Invariants of the module. They walk the whole state: tests, simulations
-// and operators run them, consensus code never does.
+// and operators run them, consensus code never does. (The SDK's invariant
+// registry went with x/crisis; the module keeps its own list.)
 
-// RegisterInvariants registers the module's invariants under their routes.
-func RegisterInvariants(ir sdk.InvariantRegistry, k Keeper) {
-	ir.RegisterRoute(types.ModuleName, "escrow-conservation", ConservationInvariant(k))
-	ir.RegisterRoute(types.ModuleName, "market-consistency", ConsistencyInvariant(k))
+// Invariant checks the state and returns a message and true when broken.
+type Invariant func(ctx sdk.Context) (msg string, broken bool)
+
+// NamedInvariant is an invariant and its route, "computemarket/<name>".
+type NamedInvariant struct {
+	Route string
+	Check Invariant
+}
+
+// Invariants lists the module's invariants.
+func Invariants(k Keeper) []NamedInvariant {
+	return []NamedInvariant{
+		{types.ModuleName + "/escrow-conservation", ConservationInvariant(k)},
+		{types.ModuleName + "/market-consistency", ConsistencyInvariant(k)},
+	}
 }
 
 // AllInvariants runs every invariant.
-func AllInvariants(k Keeper) sdk.Invariant {
+func AllInvariants(k Keeper) Invariant {
 	return func(ctx sdk.Context) (string, bool) {
-		for _, inv := range []sdk.Invariant{ConservationInvariant(k), ConsistencyInvariant(k)} {
-			if msg, broken := inv(ctx); broken {
+		for _, inv := range Invariants(k) {
+			if msg, broken := inv.Check(ctx); broken {
 				return msg, true
 			}
 		}
@@ -36,18 +48,22 @@ func AllInvariants(k Keeper) sdk.Invariant {
 	}
 }
 
+func formatBroken(route, msg string) string {
+	return fmt.Sprintf("%s/%s invariant broken\n%s\n", types.ModuleName, route, msg)
+}
+
 // ConservationInvariant: the module account holds exactly the escrow
 // balances, the earnings not yet withdrawn and the locked bid deposits,
 // all as of the end of the context's height.
-func ConservationInvariant(k Keeper) sdk.Invariant {
+func ConservationInvariant(k Keeper) Invariant {
 	return func(ctx sdk.Context) (string, bool) {
 		want, err := k.ExpectedModuleBalance(ctx, ctx.BlockHeight())
 		if err != nil {
-			return sdk.FormatInvariant(types.ModuleName, "escrow-conservation", err.Error()), true
+			return formatBroken("escrow-conservation", err.Error()), true
 		}
 		have := k.bank.GetBalance(ctx, k.account.GetModuleAddress(types.ModuleName), types.Denom).Amount
 		if !have.Equal(want) {
-			return sdk.FormatInvariant(types.ModuleName, "escrow-conservation",
+			return formatBroken("escrow-conservation",
 				fmt.Sprintf("module account holds %s%s, escrow + earnings + bid deposits = %s%s", have, types.Denom, want, types.Denom)), true
 		}
 		return "", false
@@ -93,10 +109,10 @@ func (k Keeper) ExpectedModuleBalance(ctx context.Context, asOf int64) (math.Int
 
 // ConsistencyInvariant checks that the objects agree with each other, with
 // the schedules and with the take bookkeeping.
-func ConsistencyInvariant(k Keeper) sdk.Invariant {
+func ConsistencyInvariant(k Keeper) Invariant {
 	return func(ctx sdk.Context) (string, bool) {
 		if err := k.checkConsistency(ctx); err != nil {
-			return sdk.FormatInvariant(types.ModuleName, "market-consistency", err.Error()), true
+			return formatBroken("market-consistency", err.Error()), true
 		}
 		return "", false
 	}

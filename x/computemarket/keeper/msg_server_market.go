@@ -38,7 +38,7 @@ func (m msgServer) DepositDeployment(ctx context.Context, msg *types.MsgDepositD
 	if err := check(msg); err != nil {
 		return nil, err
 	}
-	return &types.MsgDepositDeploymentResponse{}, m.Keeper.Deposit(ctx, msg)
+	return &types.MsgDepositDeploymentResponse{}, m.Deposit(ctx, msg)
 }
 
 func (m msgServer) CreateGroup(ctx context.Context, msg *types.MsgCreateGroup) (*types.MsgCreateGroupResponse, error) {

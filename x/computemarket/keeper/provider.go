@@ -92,7 +92,7 @@ func (k Keeper) checkProviderTier(ctx context.Context, params types.Params, owne
 	}
 	if !ok {
 		return errorsmod.Wrapf(types.ErrProviderTierTooLow, "%s has %s%s bonded, the provider tier needs %s: delegate to a bonded validator first",
-			sdk.AccAddress(owner), bonded, params.ProviderMinBond.Denom, params.ProviderMinBond)
+			owner, bonded, params.ProviderMinBond.Denom, params.ProviderMinBond)
 	}
 	return nil
 }
