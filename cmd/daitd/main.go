@@ -13,7 +13,7 @@ import (
 
 func main() {
 	if err := svrcmd.Execute(cmd.NewRootCmd(), "DAITD", app.DefaultNodeHome); err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		fmt.Fprintln(os.Stderr, err.Error()) // %v would append the source location
 		os.Exit(1)
 	}
 }

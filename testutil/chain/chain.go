@@ -5,7 +5,6 @@ package chain
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
 	"testing"
 	"time"
@@ -23,6 +22,7 @@ import (
 	minttypes "github.com/cosmos/cosmos-sdk/x/mint/types"
 
 	"github.com/daitchain/daitchain/app"
+	"github.com/daitchain/daitchain/internal/chainclient"
 	"github.com/daitchain/daitchain/x/computemarket/types"
 )
 
@@ -295,16 +295,5 @@ func (c *Chain) DeliverMany(txs ...Signed) []*sdk.TxResponse {
 
 // FirstMsgResponse decodes the response of the first message of a tx.
 func FirstMsgResponse(ctx client.Context, res *sdk.TxResponse, out interface{ Unmarshal([]byte) error }) error {
-	bz, err := hex.DecodeString(res.Data)
-	if err != nil {
-		return err
-	}
-	var data sdk.TxMsgData
-	if err := ctx.Codec.Unmarshal(bz, &data); err != nil {
-		return err
-	}
-	if len(data.MsgResponses) == 0 {
-		return fmt.Errorf("tx %s has no message responses", res.TxHash)
-	}
-	return out.Unmarshal(data.MsgResponses[0].Value)
+	return chainclient.MsgResponse(ctx, res, 0, out)
 }

@@ -112,6 +112,7 @@ func addCommands(rootCmd *cobra.Command, txConfig client.TxConfig, basics module
 		queryCommand(),
 		txCommand(),
 		keys.Commands(),
+		TenantCommand(),
 	)
 }
 
