@@ -5,7 +5,7 @@ DAITD     := $(BUILD_DIR)/daitd
 # Packages that link the whole app are heavy on 2 cores: one at a time.
 TEST_P    ?= 1
 
-.PHONY: all build install test test-unit test-e2e lint vet fmt proto-gen proto-check localnet localnet-fresh localnet-stop testnet testnet-stop testnet-faults bench clean
+.PHONY: all build install test test-unit test-e2e lint vet fmt proto-gen proto-check localnet localnet-fresh localnet-stop testnet testnet-stop testnet-faults fuzz bench clean
 
 all: build
 
@@ -68,6 +68,16 @@ testnet-stop:
 ## testnet-faults: stop/kill/restart validators; check liveness, halt, no fork, same app hash
 testnet-faults: build
 	./scripts/testnet_faults.sh
+
+## fuzz: each fuzz target for FUZZTIME, one at a time with one worker; a
+## short minimize time so the minute is spent fuzzing, not shrinking inputs
+FUZZTIME ?= 60s
+FUZZ_FLAGS = -run '^$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s -parallel 1
+fuzz:
+	$(GO) test $(FUZZ_FLAGS) -fuzz '^FuzzMsgValidateBasic$$' ./x/computemarket/types/
+	$(GO) test $(FUZZ_FLAGS) -fuzz '^FuzzRequirements$$' ./x/computemarket/types/
+	$(GO) test $(FUZZ_FLAGS) -fuzz '^FuzzParseDeploymentFile$$' ./x/computemarket/client/cli/
+	$(GO) test $(FUZZ_FLAGS) -fuzz '^FuzzMarketSequence$$' ./x/computemarket/keeper/
 
 bench: auction close vs bids, EndBlock vs idle leases (keeper, in memory),
 ## and gas per message on a real in-process node

@@ -54,10 +54,10 @@ func tenantClient(cmd *cobra.Command) (*tenant.Client, client.Context, error) {
 
 func tenantDeployCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "deploy <deployment.yaml>",
-		Short: "Create a deployment from a file; with --wait, wait for the auctions and print the result",
+		Use:     "deploy <deployment.yaml>",
+		Short:   "Create a deployment from a file; with --wait, wait for the auctions and print the result",
 		Example: `daitd tenant deploy docs/examples/deployment.yaml --wait --from tenant --gas auto --gas-adjustment 1.5 --gas-prices 0.025udait`,
-		Args: cobra.ExactArgs(1),
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			version, groups, err := cli.LoadDeploymentFile(args[0])
 			if err != nil {
