@@ -16,7 +16,7 @@ install:
 	$(GO) install ./cmd/daitd
 
 ## test: everything CI runs (the README's test command)
-test: proto-check vet
+test: proto-check lint
 	$(GO) test -p $(TEST_P) -count=1 ./...
 
 test-unit:
