@@ -89,10 +89,13 @@ func TestEscrowStreaming(t *testing.T) {
 
 	// The dry lease pays c+1..c+3, is INSUFFICIENT_FUNDS at the end of c+3
 	// and CLOSED at c+4; its group pauses and keeps the last 500 udait.
-	c.WaitForHeight(created0 + 4)
-	dryNow, err := c.Market.Lease(ctx, &types.QueryLeaseRequest{Id: lDry.Id})
-	require.NoError(t, err)
-	require.Equal(t, types.LeaseClosed, dryNow.Lease.State)
+	// (A node may report a height before its app has committed it: poll.)
+	var dryNow *types.QueryLeaseResponse
+	c.Eventually(func() bool {
+		var err error
+		dryNow, err = c.Market.Lease(ctx, &types.QueryLeaseRequest{Id: lDry.Id})
+		return err == nil && dryNow.Lease.State == types.LeaseClosed
+	}, 10)
 	require.Equal(t, types.CloseReasonInsufficientFunds, dryNow.Lease.CloseReason)
 	require.Equal(t, created0+4, dryNow.Lease.ClosedHeight)
 	require.Equal(t, udait(3*price), dryNow.Lease.Spent)
@@ -106,10 +109,10 @@ func TestEscrowStreaming(t *testing.T) {
 	esc, err := c.Market.LeaseEscrow(ctx, &types.QueryLeaseEscrowRequest{LeaseId: lRevived.Id})
 	require.NoError(t, err)
 	require.Equal(t, created0+6, esc.ExhaustionHeight)
-	c.WaitForHeight(created0 + 6)
-	esc, err = c.Market.LeaseEscrow(ctx, &types.QueryLeaseEscrowRequest{LeaseId: lRevived.Id})
-	require.NoError(t, err)
-	require.Equal(t, types.LeaseInsufficientFunds, esc.Lease.State)
+	c.Eventually(func() bool {
+		esc, err = c.Market.LeaseEscrow(ctx, &types.QueryLeaseEscrowRequest{LeaseId: lRevived.Id})
+		return err == nil && esc.Lease.State == types.LeaseInsufficientFunds
+	}, 10)
 	require.Equal(t, created0+7, esc.CloseHeight)
 	topUp := c.MustDeliver("tenant", &types.MsgDepositDeployment{Owner: tenant.String(), GroupId: gRevived, Amount: udait(100 * price)})
 	require.Equal(t, created0+7, topUp.Height, "the top-up must land before the close height")

@@ -297,3 +297,16 @@ func (c *Chain) DeliverMany(txs ...Signed) []*sdk.TxResponse {
 func FirstMsgResponse(ctx client.Context, res *sdk.TxResponse, out interface{ Unmarshal([]byte) error }) error {
 	return chainclient.MsgResponse(ctx, res, 0, out)
 }
+
+// Eventually polls cond every 100 ms until it holds, for at most the given
+// number of block times; it fails the test otherwise.
+func (c *Chain) Eventually(cond func() bool, blocks int) {
+	c.t.Helper()
+	deadline := time.Now().Add(time.Duration(blocks) * c.Net.Config.TimeoutCommit * 2)
+	for !cond() {
+		if time.Now().After(deadline) {
+			c.t.Fatalf("condition not met within %d blocks", blocks)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
