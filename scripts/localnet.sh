@@ -7,7 +7,8 @@
 #   scripts/localnet.sh status  # height and accounts
 #
 # Accounts (test keyring in $LOCALNET_HOME): validator, tenant, provider1..3
-# (bonded to the provider tier), auditor (in the auditor whitelist).
+# (bonded to the provider tier, registered as providers, their attributes
+# audited), auditor (in the auditor whitelist).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -93,10 +94,20 @@ start_node() {
   wait_height 2
 }
 
+# Each provider: region, GPU class and memory (audited by the auditor).
+PROVIDER_ATTRS=(
+  "region=na-east,gpu_class=hopper,gpu_memory_gb=80,tier=datacenter"
+  "region=eu-west,gpu_class=ada,gpu_memory_gb=48,tier=datacenter"
+  "region=na-east,gpu_class=ampere,gpu_memory_gb=24,tier=community"
+)
+
 bond_providers() {
   val=$($BIN keys show validator --bech val -a $KR)
-  for p in provider1 provider2 provider3; do
+  for i in 1 2 3; do
+    p=provider$i
     tx staking delegate "$val" "$PROVIDER_BOND" --from "$p"
+    tx computemarket create-provider "https://$p.localnet:8443" --attributes "${PROVIDER_ATTRS[$((i-1))]}" --from "$p"
+    tx computemarket audit-attribute "$(addr $p)" "${PROVIDER_ATTRS[$((i-1))]}" --from auditor
   done
   rm -f "$HOME_DIR/.new"
 }
@@ -111,12 +122,13 @@ daitchain localnet is running (pid $(cat "$PIDFILE"), height $(height)).
   gRPC      127.0.0.1:9090
   accounts  validator tenant provider1 provider2 provider3 auditor (test keyring)
 
-Try:
-  export DAITD_HOME=$HOME_DIR
-  $BIN query computemarket params --home $HOME_DIR
-  $BIN tx computemarket create-provider https://provider1.local:8443 --attributes region=na-east --from provider1 --home $HOME_DIR --gas auto --gas-adjustment 1.5 --gas-prices 0.025udait -y
-  $BIN tx computemarket audit-attribute \$($BIN keys show provider1 -a --home $HOME_DIR --keyring-backend test) region=na-east --from auditor --home $HOME_DIR --gas auto --gas-adjustment 1.5 --gas-prices 0.025udait -y
-  $BIN query computemarket provider-attributes \$($BIN keys show provider1 -a --home $HOME_DIR --keyring-backend test) --home $HOME_DIR
+Three providers are registered and audited. Try, as the tenant:
+  $BIN tenant deploy docs/examples/deployment.yaml --wait --from tenant --home $HOME_DIR --gas auto --gas-adjustment 1.5 --gas-prices 0.025udait
+and, while it waits, bid as a provider (group ids are printed by deploy):
+  $BIN tx computemarket create-bid 1 4000udait --from provider1 --home $HOME_DIR --gas auto --gas-adjustment 1.5 --gas-prices 0.025udait -y
+Then:
+  $BIN tenant status 1 --home $HOME_DIR
+  $BIN query computemarket providers --home $HOME_DIR
 Stop it with: make localnet-stop   (make localnet resumes it; make localnet-fresh starts over)
 MSG
 }
