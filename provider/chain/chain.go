@@ -207,7 +207,7 @@ func (e *Events) Subscribe(ctx context.Context) (<-chan engine.Event, error) {
 				if !strings.HasPrefix(raw.Type, "daitchain.computemarket.v1.") {
 					continue
 				}
-				msg, err := sdk.ParseTypedEvent(raw)
+				msg, err := sdk.ParseTypedEvent(typedOnly(raw))
 				if err != nil {
 					continue // an event of a newer version: not ours to act on
 				}
@@ -222,4 +222,16 @@ func (e *Events) Subscribe(ctx context.Context) (<-chan engine.Event, error) {
 		}
 	}()
 	return out, nil
+}
+
+// typedOnly drops the attributes the SDK adds to every event and that are
+// not JSON ("mode": BeginBlock/EndBlock), which ParseTypedEvent rejects.
+func typedOnly(ev abci.Event) abci.Event {
+	out := abci.Event{Type: ev.Type, Attributes: make([]abci.EventAttribute, 0, len(ev.Attributes))}
+	for _, a := range ev.Attributes {
+		if a.Key != "mode" {
+			out.Attributes = append(out.Attributes, a)
+		}
+	}
+	return out
 }

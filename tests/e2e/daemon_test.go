@@ -53,13 +53,14 @@ func TestProviderEngine(t *testing.T) {
 	require.NoError(t, err)
 	strategy, err := pricing.NewFixed(pricing.FixedConfig{GPUPerBlock: map[string]string{"hopper": "1000"}, CPUPer1000Millis: "10", MemoryPerGB: "1", StoragePerGB: "1"})
 	require.NoError(t, err)
+	registry := prometheus.NewRegistry()
 	eng, err := engine.New(engine.Config{Provider: provider.String(), WithdrawEvery: 2 * time.Second, ReconnectMin: 100 * time.Millisecond, ReconnectMax: time.Second},
 		engine.Deps{
 			Chain:     providerchain.New(provider.String(), clientCtx, chainclient.NewSubmitter(clientCtx, txf)),
 			Events:    providerchain.NewEvents(c.Val.RPCAddress),
 			Inventory: inv,
 			Strategy:  strategy,
-			Registry:  prometheus.NewRegistry(),
+			Registry:  registry,
 		})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -84,6 +85,9 @@ func TestProviderEngine(t *testing.T) {
 	require.Equal(t, types.LeaseActive, lease.State)
 	require.True(t, lease.Price.Amount.IsPositive() && lease.Price.Amount.LTE(spec.MaxPrice.Amount), lease.Price)
 
+	// The auction's EndBlock event reached the engine: it counts the win.
+	c.Eventually(func() bool { return metricValue(t, registry, "daitd_provider_bids_won_total") == 1 }, 10)
+
 	// The engine withdraws on its cadence.
 	c.Eventually(func() bool {
 		res, err := c.Market.Lease(ctx, &types.QueryLeaseRequest{Id: lease.Id})
@@ -97,4 +101,22 @@ func TestProviderEngine(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the engine did not stop after cancel")
 	}
+}
+
+func metricValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	require.NoError(t, err)
+	for _, f := range families {
+		if f.GetName() == name && len(f.Metric) > 0 {
+			m := f.Metric[0]
+			if m.Counter != nil {
+				return m.Counter.GetValue()
+			}
+			if m.Gauge != nil {
+				return m.Gauge.GetValue()
+			}
+		}
+	}
+	return -1
 }

@@ -113,6 +113,7 @@ func addCommands(rootCmd *cobra.Command, txConfig client.TxConfig, basics module
 		txCommand(),
 		keys.Commands(),
 		TenantCommand(),
+		ProviderCommand(),
 	)
 }
 

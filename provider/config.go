@@ -1,0 +1,55 @@
+// Package provider holds the provider daemon's configuration file; the
+// daemon's parts live in the sub-packages (inventory, pricing, bidengine,
+// engine, chain).
+package provider
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/daitchain/daitchain/provider/engine"
+	"github.com/daitchain/daitchain/provider/inventory"
+	"github.com/daitchain/daitchain/provider/pricing"
+)
+
+// Config is the provider daemon's file (see docs/examples/provider.yaml).
+type Config struct {
+	// Engine: cadences and backoff. engine.provider is filled from --from.
+	Engine engine.Config `yaml:"engine"`
+	// Inventory is the hardware offered.
+	Inventory inventory.Config `yaml:"inventory"`
+	// Pricing chooses and configures the pricing strategy.
+	Pricing pricing.Config `yaml:"pricing"`
+	// MetricsListen is where /metrics is served (empty: no server).
+	MetricsListen string `yaml:"metrics_listen"`
+}
+
+// LoadConfig reads a YAML file strictly: unknown keys are errors.
+func LoadConfig(path string) (Config, error) {
+	var cfg Config
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return cfg, err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil {
+		return cfg, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Validate checks every section; the provider address is checked by the
+// engine once it is set.
+func (c Config) Validate() error {
+	if err := c.Inventory.Validate(); err != nil {
+		return fmt.Errorf("inventory: %w", err)
+	}
+	if err := c.Pricing.Validate(); err != nil {
+		return fmt.Errorf("pricing: %w", err)
+	}
+	return nil
+}
