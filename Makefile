@@ -5,7 +5,7 @@ DAITD     := $(BUILD_DIR)/daitd
 # Packages that link the whole app are heavy on 2 cores: one at a time.
 TEST_P    ?= 1
 
-.PHONY: all build install test test-unit test-e2e lint vet fmt proto-gen proto-check localnet localnet-fresh localnet-stop testnet testnet-stop testnet-faults fuzz bench clean
+.PHONY: all demo build install test test-unit test-e2e lint vet fmt proto-gen proto-check localnet localnet-fresh localnet-stop testnet testnet-stop testnet-faults fuzz bench clean
 
 all: build
 
@@ -47,6 +47,10 @@ proto-gen:
 proto-check: proto-gen
 	@if [ -n "$$(git status --porcelain -- '*.pb.go' '*.pb.gw.go')" ]; then \
 		echo "generated code is stale: run make proto-gen and commit"; git status --porcelain -- '*.pb.go' '*.pb.gw.go'; exit 1; fi
+
+## demo: the marketplace running by itself, narrated; finishes and stops everything
+demo: build
+	./scripts/demo.sh
 
 ## localnet: start (or resume) a one-validator chain in ./.localnet
 localnet: build

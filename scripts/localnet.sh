@@ -57,7 +57,7 @@ wait_tx() { # wait until tx $1 is in a block; fail on a non-zero code
 
 tx() { # run a tx command and wait for it
   local out hash
-  out=$($BIN tx "$@" $TXF)
+  out=$($BIN tx "$@" $TXF 2>>"$HOME_DIR/tx.log")
   hash=$(echo "$out" | jq -r '.txhash')
   [ "$(echo "$out" | jq -r '.code')" = 0 ] || { echo "tx refused: $(echo "$out" | jq -r '.raw_log')" >&2; exit 1; }
   wait_tx "$hash"
@@ -73,7 +73,8 @@ create() {
     $BIN genesis add-genesis-account "$(addr $k)" 100000000000000$DENOM --home "$HOME_DIR"
   done
   gen=$HOME_DIR/config/genesis.json
-  jq --arg a "$(addr auditor)" '.app_state.computemarket.params.auditor_whitelist = [$a]' "$gen" >"$gen.tmp" && mv "$gen.tmp" "$gen"
+  jq --arg a "$(addr auditor)" --arg d "${BID_DURATION_BLOCKS:-30}" \
+    '.app_state.computemarket.params.auditor_whitelist = [$a] | .app_state.computemarket.params.bid_duration_blocks = $d' "$gen" >"$gen.tmp" && mv "$gen.tmp" "$gen"
   # Short gov periods so that a param change can be tried locally.
   jq '.app_state.gov.params.voting_period = "60s" | .app_state.gov.params.expedited_voting_period = "30s"' "$gen" >"$gen.tmp" && mv "$gen.tmp" "$gen"
   $BIN genesis gentx validator 10000000000000$DENOM --chain-id "$CHAIN_ID" $KR >/dev/null 2>&1

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# make demo: the marketplace running by itself, narrated. A fresh one-node
+# chain, three provider daemons with different hardware and pricing, and a
+# tenant deploying a two-group GPU workload. Finishes by itself and leaves
+# nothing running.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export LOCALNET_HOME=${DEMO_HOME:-$PWD/.demo}
+export BID_DURATION_BLOCKS=${BID_DURATION_BLOCKS:-8}
+BIN=$PWD/build/daitd
+H="--home $LOCALNET_HOME"
+GAS="--gas auto --gas-adjustment 1.5 --gas-prices 0.025udait"
+DAEMONS=()
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+note() { printf '   %s\n' "$*"; }
+cleanup() {
+  for pid in "${DAEMONS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${DAEMONS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  ./scripts/localnet.sh stop >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+q() { $BIN query computemarket "$@" $H -o json; }
+bal() { $BIN query bank balance "$1" udait $H -o json | jq -r '.balance.amount'; }
+height() { curl -s 127.0.0.1:26657/status | jq -r .result.sync_info.latest_block_height; }
+addr() { $BIN keys show "$1" -a $H --keyring-backend test; }
+
+say "1. A fresh chain: one validator, a tenant, three bonded and audited providers"
+./scripts/localnet.sh fresh >/dev/null
+for p in provider1 provider2 provider3; do
+  note "$p: $(q provider-attributes "$(addr $p)" | jq -r '[.records[0].attributes[] | "\(.key)=\(.value)"] | join(" ")')"
+done
+
+say "2. Three provider daemons start, each with its own hardware and pricing"
+mkdir -p "$LOCALNET_HOME/daemons"
+cat >"$LOCALNET_HOME/daemons/provider1.yaml" <<YAML
+engine: { withdraw_every: 5s, reconnect_min: 200ms, reconnect_max: 5s }
+inventory: { gpus: [ { class: hopper, count: 8, memory_gb: 80 } ], cpu_millis: 128000, memory_mb: 1024000, storage_gb: 8000 }
+pricing: { strategy: fixed, fixed: { gpu_per_block: { hopper: "2500000" }, cpu_per_1000_millis: "20000", memory_per_gb: "500", storage_per_gb: "50" } }
+metrics_listen: 127.0.0.1:9471
+YAML
+cat >"$LOCALNET_HOME/daemons/provider2.yaml" <<YAML
+engine: { withdraw_every: 5s, reconnect_min: 200ms, reconnect_max: 5s }
+inventory: { gpus: [ { class: ada, count: 4, memory_gb: 48 } ], cpu_millis: 64000, memory_mb: 256000, storage_gb: 4000 }
+pricing:
+  strategy: cost_based
+  cost_based:
+    energy_per_kwh: "150000"
+    block_seconds: "1"
+    gpus: { ada: { watts: "300", amortisation_per_block: "1900000" } }
+    cpu_watts_per_1000_millis: "10"
+    cpu_amortisation_per_1000_millis: "10000"
+    memory_amortisation_per_gb: "200"
+    storage_amortisation_per_gb: "20"
+    margin_bps: 1000
+    idle_factor: "0.8"
+    full_factor: "1.5"
+metrics_listen: 127.0.0.1:9472
+YAML
+cat >"$LOCALNET_HOME/daemons/provider3.yaml" <<YAML
+engine: { withdraw_every: 5s, reconnect_min: 200ms, reconnect_max: 5s }
+inventory: { gpus: [ { class: ampere, count: 2, memory_gb: 24 } ], cpu_millis: 32000, memory_mb: 128000, storage_gb: 2000 }
+pricing: { strategy: fixed, fixed: { gpu_per_block: { ampere: "800000" }, cpu_per_1000_millis: "15000", memory_per_gb: "300", storage_per_gb: "30" } }
+metrics_listen: 127.0.0.1:9473
+YAML
+for p in provider1 provider2 provider3; do
+  $BIN provider run --config "$LOCALNET_HOME/daemons/$p.yaml" --from $p $H --gas-prices 0.025udait >"$LOCALNET_HOME/daemons/$p.log" 2>&1 &
+  DAEMONS+=($!)
+  note "$p daemon: pid $!, metrics on $(grep metrics_listen "$LOCALNET_HOME/daemons/$p.yaml" | cut -d' ' -f2)/metrics"
+done
+sleep 3
+
+say "3. The tenant deploys a two-group GPU workload and waits for the auctions"
+cat >"$LOCALNET_HOME/deployment.yaml" <<YAML
+groups:
+  - name: trainer                 # 2 GPUs with >= 40 GB, in North America or Europe
+    resources: { gpu: { count: 2, memory_gb: 40 }, cpu_millis: 16000, memory_mb: 128000, storage_gb: 500 }
+    requirements:
+      - { key: gpu_memory_gb, op: ">=", value: "40" }
+      - { key: region, op: in, values: [na-east, eu-west] }
+    max_price: 6000000udait        # per block
+    deposit: 50000000udait         # 50 DAIT: about ten blocks at these prices
+  - name: api                     # CPU only, in North America
+    resources: { cpu_millis: 4000, memory_mb: 8000, storage_gb: 20 }
+    requirements:
+      - { key: region, op: "=", value: na-east }
+    max_price: 200000udait
+    deposit: 50000000udait
+YAML
+tenant=$(addr tenant)
+tenant0=$(bal "$tenant")
+module=$($BIN query auth module-account computemarket $H -o json | jq -r '.account.value.address // .account.address')
+pool0=$($BIN query distribution community-pool $H -o json | jq -r '.pool[0] // "0udait"')
+$BIN tenant deploy "$LOCALNET_HOME/deployment.yaml" --wait --from tenant $H $GAS 2>/dev/null | sed 's/^/   /'
+
+say "4. The bids, the winners and why"
+for g in 1 2; do
+  name=$(q group $g | jq -r .group.spec.name)
+  note "group $g ($name): max price $(q group $g | jq -r '.group.spec.max_price.amount')udait per block"
+  q bids --group $g | jq -r '.bids[] | "     bid \(.id) by \(.provider[0:16])... at \(.price.amount)udait: \(.state)"'
+done
+for p in provider1 provider2 provider3; do
+  skips=$(curl -s "127.0.0.1:947${p: -1}/metrics" | awk '/^daitd_provider_skips_total/ && $2 > 0 {print $1"="$2}' | sed 's/daitd_provider_skips_total//' | tr '\n' ' ')
+  note "$p skipped: ${skips:-nothing}"
+done
+note "The lowest eligible price wins each group; ties would go to the earlier bid, then the address."
+
+say "5. Escrow streams every block"
+for i in 1 2 3; do
+  sleep 2
+  note "height $(height): $($BIN tenant status 1 $H | awk 'NR>2 {print $2": escrow "$6", blocks left "$7}' | tr '\n' ';')"
+done
+
+say "6. A top-up of the trainer's escrow moves its exhaustion later"
+lease=$(q leases --tenant "$tenant" | jq -r '[.leases[] | select(.group_id=="1")][0].id')
+before=$(q lease-escrow "$lease" | jq -r .exhaustion_height)
+$BIN tenant top-up 1 20000000udait --from tenant $H $GAS 2>/dev/null | sed 's/^/   /'
+after=$(q lease-escrow "$lease" | jq -r .exhaustion_height)
+note "lease $lease: runs dry at height $before before the top-up, $after after"
+
+say "7. When the money runs out, the lease warns and closes by itself"
+for _ in $(seq 1 90); do
+  st=$(q lease "$lease" | jq -r .lease.state)
+  [ "$st" = LEASE_STATE_CLOSED ] && break
+  sleep 1
+done
+q lease "$lease" | jq -r '.lease | "   lease \(.id): \(.state), reason \(.close_reason), closed at \(.closed_height), spent \(.spent.amount)udait"'
+note "group 1 is now $(q group 1 | jq -r .group.state); what is left of its escrow stays for the tenant"
+grep -h "insufficient\|lease closed" "$LOCALNET_HOME"/daemons/*.log | head -3 | sed 's/^/   daemon: /'
+
+say "8. The tenant closes the deployment; the balances add up"
+$BIN tx computemarket close-deployment 1 --from tenant $H $GAS -y -o json >/dev/null 2>&1
+sleep 3
+spent=$(q leases --tenant "$tenant" | jq '[.leases[].spent.amount | tonumber] | add')
+fees=$($BIN query txs --query "message.sender='$tenant'" $H -o json 2>/dev/null | jq '[.txs[].tx.auth_info.fee.amount[0].amount | tonumber] | add // 0')
+tenant1=$(bal "$tenant")
+note "tenant: $tenant0 -> $tenant1 udait; leases spent $spent, fees $fees"
+note "check: $tenant0 - $spent - $fees = $((tenant0 - spent - fees)) (tenant now $tenant1)"
+note "module account now holds $(bal "$module") udait (nothing is live)"
+note "community pool: $pool0 -> $($BIN query distribution community-pool $H -o json | jq -r '.pool[0]') (the 1% take plus inflation's share)"
+[ "$((tenant0 - spent - fees))" = "$tenant1" ] && [ "$(bal "$module")" = 0 ] && say "Demo finished: every udait is accounted for." || { say "Demo finished: balances do NOT add up"; exit 1; }
