@@ -5,7 +5,7 @@ DAITD     := $(BUILD_DIR)/daitd
 # Packages that link the whole app are heavy on 2 cores: one at a time.
 TEST_P    ?= 1
 
-.PHONY: all demo build install test test-unit test-e2e lint vet fmt proto-gen proto-check localnet localnet-fresh localnet-stop testnet testnet-stop testnet-faults fuzz bench clean
+.PHONY: all demo build install test sim-quick sim-long test-unit test-e2e lint vet fmt proto-gen proto-check localnet localnet-fresh localnet-stop testnet testnet-stop testnet-faults fuzz bench clean
 
 all: build
 
@@ -18,12 +18,28 @@ install:
 ## test: everything CI runs (the README's test command)
 test: proto-check lint
 	$(GO) test -p $(TEST_P) -count=1 ./...
+	$(MAKE) sim-quick
+
+## sim-quick: the SDK simulation of the whole app with the computemarket
+## invariants checked every block: full run, determinism (each seed twice,
+## same app hash) and export/import (every store equal). CI runs it.
+SIM_SEEDS      ?= 1,7,32
+SIM_BLOCKS     ?= 150
+SIM_BLOCK_SIZE ?= 50
+SIM_FLAGS       = -NumBlocks=$(SIM_BLOCKS) -BlockSize=$(SIM_BLOCK_SIZE) -Commit=true
+sim-quick:
+	SIM_SEEDS=$(SIM_SEEDS) $(GO) test -tags sims -count=1 -timeout 60m ./app/ \
+		-run '^(TestFullAppSimulation|TestAppStateDeterminism|TestAppImportExport)$$' $(SIM_FLAGS)
+
+## sim-long: the same with ten seeds, 500 blocks of up to 200 operations
+sim-long:
+	$(MAKE) sim-quick SIM_SEEDS=1,2,4,7,32,123,124,582,1893,2989 SIM_BLOCKS=500 SIM_BLOCK_SIZE=200
 
 test-unit:
 	$(GO) test -count=1 ./x/...
 
 vet:
-	$(GO) vet ./...
+	$(GO) vet -tags sims ./...
 
 fmt:
 	gofmt -w $$(git ls-files '*.go' | grep -v '\.pb\.\(gw\.\)\?go$$')
@@ -62,7 +78,7 @@ localnet-fresh: build
 localnet-stop:
 	./scripts/localnet.sh stop
 
-## ## testnet: start (or resume) a 4-validator chain on 127.0.0.1 in ./.testnet
+## testnet: start (or resume) a 4-validator chain on 127.0.0.1 in ./.testnet
 testnet: build
 	./scripts/testnet.sh start
 
@@ -83,7 +99,7 @@ fuzz:
 	$(GO) test $(FUZZ_FLAGS) -fuzz '^FuzzParseDeploymentFile$$' ./x/computemarket/client/cli/
 	$(GO) test $(FUZZ_FLAGS) -fuzz '^FuzzMarketSequence$$' ./x/computemarket/keeper/
 
-bench: auction close vs bids, EndBlock vs idle leases (keeper, in memory),
+## bench: auction close vs bids, EndBlock vs idle leases (keeper, in memory),
 ## and gas per message on a real in-process node
 bench:
 	$(GO) test -run '^$$' -bench 'AuctionClose' -benchtime 50x ./x/computemarket/keeper/

@@ -23,7 +23,10 @@ import (
 	"github.com/cosmos/cosmos-sdk/server/config"
 	servertypes "github.com/cosmos/cosmos-sdk/server/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/module"
+	"github.com/cosmos/cosmos-sdk/x/auth"
 	authkeeper "github.com/cosmos/cosmos-sdk/x/auth/keeper"
+	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	bankkeeper "github.com/cosmos/cosmos-sdk/x/bank/keeper"
 	distrkeeper "github.com/cosmos/cosmos-sdk/x/distribution/keeper"
 	govkeeper "github.com/cosmos/cosmos-sdk/x/gov/keeper"
@@ -69,6 +72,8 @@ type App struct {
 	DistrKeeper   distrkeeper.Keeper
 	GovKeeper     *govkeeper.Keeper
 	MarketKeeper  marketkeeper.Keeper
+
+	sm *module.SimulationManager
 }
 
 // New builds the app on db.
@@ -94,6 +99,14 @@ func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppO
 		panic(err)
 	}
 	app.App = appBuilder.Build(db, baseAppOptions...)
+
+	// The simulation manager serves the SDK's simulation (app/sim_test.go).
+	// Its genesis accounts are plain accounts: the chain has no vesting.
+	app.sm = module.NewSimulationManagerFromAppModules(app.ModuleManager.Modules, map[string]module.AppModuleSimulation{
+		authtypes.ModuleName: auth.NewAppModule(app.appCodec, app.AccountKeeper, simGenesisAccounts),
+	})
+	app.sm.RegisterStoreDecoders()
+
 	if err := app.Load(loadLatest); err != nil {
 		panic(err)
 	}
@@ -105,6 +118,18 @@ func (app *App) AppCodec() codec.Codec { return app.appCodec }
 
 // InterfaceRegistry returns the app's interface registry.
 func (app *App) InterfaceRegistry() codectypes.InterfaceRegistry { return app.interfaceRegistry }
+
+// simGenesisAccounts gives every simulation account a base account.
+func simGenesisAccounts(simState *module.SimulationState) authtypes.GenesisAccounts {
+	out := make(authtypes.GenesisAccounts, len(simState.Accounts))
+	for i, acc := range simState.Accounts {
+		out[i] = authtypes.NewBaseAccountWithAddress(acc.Address)
+	}
+	return out
+}
+
+// SimulationManager returns the app's simulation manager.
+func (app *App) SimulationManager() *module.SimulationManager { return app.sm }
 
 // TxConfig returns the app's tx config.
 func (app *App) TxConfig() client.TxConfig { return app.txConfig }

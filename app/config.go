@@ -156,3 +156,13 @@ func modules() []*appv1alpha1.ModuleConfig {
 		{Name: markettypes.ModuleName, Config: appconfig.WrapAny(&markettypes.Module{})},
 	}
 }
+
+// BlockedAddresses are the module accounts that plain transfers may not
+// reach, by bech32 address.
+func BlockedAddresses() map[string]bool {
+	out := make(map[string]bool, len(blockedAccounts))
+	for _, name := range blockedAccounts {
+		out[authtypes.NewModuleAddress(name).String()] = true
+	}
+	return out
+}

@@ -1,6 +1,10 @@
 package computemarket
 
 import (
+	"fmt"
+
+	"github.com/spf13/cast"
+
 	"cosmossdk.io/core/address"
 	"cosmossdk.io/core/appmodule"
 	"cosmossdk.io/core/store"
@@ -8,6 +12,7 @@ import (
 	"cosmossdk.io/depinject/appconfig"
 
 	"github.com/cosmos/cosmos-sdk/codec"
+	servertypes "github.com/cosmos/cosmos-sdk/server/types"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
 
@@ -32,7 +37,14 @@ type ModuleInputs struct {
 	BankKeeper         types.BankKeeper
 	DistributionKeeper types.DistributionKeeper
 	StakingKeeper      types.StakingKeeper
+
+	AppOpts servertypes.AppOptions `optional:"true"`
 }
+
+// FlagInvariantCheckPeriod is the node option (app.toml key or daitd start
+// flag) that makes EndBlock run the module's invariants every N blocks and
+// halt the node on a broken one. 0, the default, never runs them.
+const FlagInvariantCheckPeriod = "computemarket.invariant-check-period"
 
 // ModuleOutputs are what the module provides to the app.
 type ModuleOutputs struct {
@@ -54,5 +66,23 @@ func ProvideModule(in ModuleInputs) ModuleOutputs {
 	}
 	k := keeper.NewKeeper(in.Cdc, in.AddressCodec, in.StoreService, authorityStr,
 		in.AccountKeeper, in.BankKeeper, in.DistributionKeeper, keeper.NewStakingTiers(in.StakingKeeper))
-	return ModuleOutputs{Keeper: k, Module: NewAppModule(in.Cdc, k)}
+	m := NewAppModule(in.Cdc, k).WithInvariantCheckPeriod(invariantCheckPeriod(in.AppOpts))
+	return ModuleOutputs{Keeper: k, Module: m}
+}
+
+// invariantCheckPeriod reads FlagInvariantCheckPeriod; a value that is not a
+// non-negative integer stops the node at start with a clear message.
+func invariantCheckPeriod(opts servertypes.AppOptions) uint64 {
+	if opts == nil {
+		return 0
+	}
+	v := opts.Get(FlagInvariantCheckPeriod)
+	if v == nil {
+		return 0
+	}
+	period, err := cast.ToUint64E(v)
+	if err != nil {
+		panic(fmt.Errorf("%s: %w", FlagInvariantCheckPeriod, err))
+	}
+	return period
 }

@@ -8,6 +8,7 @@ import (
 	gwruntime "github.com/grpc-ecosystem/grpc-gateway/runtime"
 
 	"cosmossdk.io/core/appmodule"
+	errorsmod "cosmossdk.io/errors"
 
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/codec"
@@ -35,11 +36,23 @@ var (
 type AppModule struct {
 	cdc    codec.Codec
 	keeper keeper.Keeper
+
+	// invariantCheckPeriod: when > 0, EndBlock runs every invariant at the
+	// heights divisible by it and fails the block if one is broken. An
+	// operator option (FlagInvariantCheckPeriod); it never changes state.
+	invariantCheckPeriod uint64
 }
 
 // NewAppModule builds the module.
 func NewAppModule(cdc codec.Codec, k keeper.Keeper) AppModule {
 	return AppModule{cdc: cdc, keeper: k}
+}
+
+// WithInvariantCheckPeriod returns the module checking every invariant at
+// the end of each block whose height is a multiple of period (0: never).
+func (am AppModule) WithInvariantCheckPeriod(period uint64) AppModule {
+	am.invariantCheckPeriod = period
+	return am
 }
 
 func (AppModule) IsOnePerModuleType() {}
@@ -106,5 +119,22 @@ func (am AppModule) ExportGenesis(ctx sdk.Context, cdc codec.JSONCodec) json.Raw
 // EndBlock closes the auctions and settles the escrow events scheduled at
 // this height, and nothing else.
 func (am AppModule) EndBlock(ctx context.Context) error {
-	return am.keeper.EndBlocker(ctx)
+	if err := am.keeper.EndBlocker(ctx); err != nil {
+		return err
+	}
+	return am.assertInvariants(sdk.UnwrapSDKContext(ctx))
+}
+
+// assertInvariants runs the invariants when the operator asked for them at
+// this height. A broken invariant fails the block: the node halts instead
+// of building on a market that has lost track of money.
+func (am AppModule) assertInvariants(ctx sdk.Context) error {
+	p := am.invariantCheckPeriod
+	if p == 0 || ctx.BlockHeight() <= 0 || uint64(ctx.BlockHeight())%p != 0 {
+		return nil
+	}
+	if msg, broken := keeper.AllInvariants(am.keeper)(ctx); broken {
+		return errorsmod.Wrapf(types.ErrInvariantBroken, "height %d: %s", ctx.BlockHeight(), msg)
+	}
+	return nil
 }

@@ -33,6 +33,7 @@ import (
 	genutilcli "github.com/cosmos/cosmos-sdk/x/genutil/client/cli"
 
 	"github.com/daitchain/daitchain/app"
+	"github.com/daitchain/daitchain/x/computemarket"
 )
 
 // NewRootCmd builds `daitd`: node, keys, genesis, queries and transactions.
@@ -105,7 +106,7 @@ func addCommands(rootCmd *cobra.Command, txConfig client.TxConfig, basics module
 		pruning.Cmd(newApp, app.DefaultNodeHome),
 		snapshot.Cmd(newApp),
 	)
-	server.AddCommands(rootCmd, app.DefaultNodeHome, newApp, exportApp, func(*cobra.Command) {})
+	server.AddCommands(rootCmd, app.DefaultNodeHome, newApp, exportApp, addStartFlags)
 	rootCmd.AddCommand(
 		server.StatusCommand(),
 		genutilcli.Commands(txConfig, basics, app.DefaultNodeHome),
@@ -115,6 +116,12 @@ func addCommands(rootCmd *cobra.Command, txConfig client.TxConfig, basics module
 		TenantCommand(),
 		ProviderCommand(),
 	)
+}
+
+// addStartFlags adds daitchain's own node options to `daitd start`.
+func addStartFlags(startCmd *cobra.Command) {
+	startCmd.Flags().Uint64(computemarket.FlagInvariantCheckPeriod, 0,
+		"run the computemarket invariants every N blocks and halt the node on a broken one (0: never)")
 }
 
 func queryCommand() *cobra.Command {

@@ -134,7 +134,7 @@ func (k Keeper) changeTake(ctx context.Context, l types.Lease, delta math.Int) e
 	if err != nil {
 		return err
 	}
-	return k.takePerBlock.Set(ctx, cur.Add(delta))
+	return k.setTakePerBlock(ctx, cur.Add(delta))
 }
 
 // TakePerBlock is the take the community pool receives at the next EndBlock
@@ -145,6 +145,15 @@ func (k Keeper) TakePerBlock(ctx context.Context) (math.Int, error) {
 		return math.ZeroInt(), nil
 	}
 	return v, err
+}
+
+// setTakePerBlock stores the take, absent when zero: one state, one encoding
+// (an import rebuilds the same bytes).
+func (k Keeper) setTakePerBlock(ctx context.Context, v math.Int) error {
+	if v.IsZero() {
+		return k.takePerBlock.Remove(ctx)
+	}
+	return k.takePerBlock.Set(ctx, v)
 }
 
 // startTake runs first in a busy EndBlock h: the take of the leases
@@ -168,7 +177,7 @@ func (k Keeper) startTake(ctx context.Context, h int64) error {
 			return err
 		}
 	}
-	return k.takePerBlock.Set(ctx, total)
+	return k.setTakePerBlock(ctx, total)
 }
 
 // payTake moves the take of every paying lease to the community pool.

@@ -2,6 +2,8 @@ package keeper
 
 import (
 	"context"
+	"maps"
+	"slices"
 
 	"cosmossdk.io/collections"
 	"cosmossdk.io/math"
@@ -74,7 +76,13 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 			return err
 		}
 	}
+	// The take of an ACTIVE lease joins take_per_block from its first paid
+	// height c+1. The first EndBlock after the import runs at the initial
+	// height i (the context's): a lease created at c >= i-1 waits in
+	// take_starts[c] as it did before the export, the others pay at once.
+	first := height(ctx)
 	take := math.ZeroInt()
+	starts := map[int64]math.Int{}
 	for _, l := range gs.Leases {
 		if err := k.leases.Set(ctx, l.Id, l); err != nil {
 			return err
@@ -89,12 +97,30 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 		if err := k.scheduleLease(ctx, l, e); err != nil {
 			return err
 		}
-		if l.State == types.LeaseActive {
+		switch {
+		case l.State != types.LeaseActive:
+		case l.CreatedHeight >= first-1:
+			if cur, ok := starts[l.CreatedHeight]; ok {
+				starts[l.CreatedHeight] = cur.Add(l.Take.Amount)
+			} else {
+				starts[l.CreatedHeight] = l.Take.Amount
+			}
+		default:
 			take = take.Add(l.Take.Amount)
 		}
 	}
-	// Every ACTIVE lease pays at the first EndBlock after the import.
-	return k.takePerBlock.Set(ctx, take)
+	for _, c := range slices.Sorted(maps.Keys(starts)) {
+		if starts[c].IsZero() {
+			continue
+		}
+		if err := k.takeStarts.Set(ctx, c, starts[c]); err != nil {
+			return err
+		}
+		if err := k.noteDue(ctx, c+1); err != nil {
+			return err
+		}
+	}
+	return k.setTakePerBlock(ctx, take)
 }
 
 // ExportGenesis writes the whole state, every list in key order.

@@ -126,6 +126,7 @@ func (f *fakeTiers) HasTierForProvider(_ context.Context, owner sdk.AccAddress, 
 // ---------------------------------------------------------------- fixture
 
 type fixture struct {
+	key     storetypes.StoreKey
 	cms     storetypes.CommitMultiStore
 	ctx     sdk.Context
 	cdc     codec.Codec
@@ -154,6 +155,7 @@ func newFixtureWith(t testing.TB, bank types.BankKeeper, distr types.Distributio
 	k := keeper.NewKeeper(encCfg.Codec, ac, runtime.NewKVStoreService(key), str(authority),
 		fakeAccount{ac}, bank, distr, tiers)
 	f := &fixture{
+		key:     key,
 		cms:     testCtx.CMS,
 		ctx:     testCtx.Ctx.WithBlockHeight(startHeight),
 		cdc:     encCfg.Codec,
@@ -868,6 +870,18 @@ func TestGenesisRoundTrip(t *testing.T) {
 	fresh := newFixture(t)
 	require.NoError(t, fresh.k.InitGenesis(fresh.ctx, *out))
 	fresh.requireGenesis(t, out, fresh.export(t))
+}
+
+// kvPairs lists every key and value of the module's store, in key order.
+func (f *fixture) kvPairs(t testing.TB) []string {
+	t.Helper()
+	it := f.ctx.KVStore(f.key).Iterator(nil, nil)
+	defer func() { _ = it.Close() }()
+	var out []string
+	for ; it.Valid(); it.Next() {
+		out = append(out, fmt.Sprintf("%X=%X", it.Key(), it.Value()))
+	}
+	return out
 }
 
 func TestGenesisRebuildsAuctionQueue(t *testing.T) {

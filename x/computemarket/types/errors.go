@@ -11,6 +11,7 @@ var (
 	ErrInvalidAuthority = errorsmod.Register(ModuleName, 5, "signer is not the params authority")
 	ErrInvalidGenesis   = errorsmod.Register(ModuleName, 6, "invalid genesis state")
 	ErrUnauthorized     = errorsmod.Register(ModuleName, 7, "signer may not act on this object")
+	ErrInvariantBroken  = errorsmod.Register(ModuleName, 8, "module invariant broken")
 
 	// provider
 	ErrProviderNotFound    = errorsmod.Register(ModuleName, 10, "provider not found")

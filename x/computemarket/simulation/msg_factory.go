@@ -1,0 +1,682 @@
+package simulation
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+
+	errorsmod "cosmossdk.io/errors"
+	"cosmossdk.io/math"
+
+	"github.com/cosmos/cosmos-sdk/testutil/simsx"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/query"
+
+	"github.com/daitchain/daitchain/x/computemarket/keeper"
+	"github.com/daitchain/daitchain/x/computemarket/types"
+)
+
+// How the factories work. Each one reads the market through the module's
+// query service, as a client would, and builds a plausible message: a bid
+// on an open group at or under its max price, a top-up of a live escrow, a
+// lease accepted by the group's owner. One message in ten is signed by a
+// stranger instead of the owner. The message is then run on a throw-away
+// branch of the block's state, and the transaction that the simulation
+// delivers must end the same way: succeed, or fail with the very same
+// registered error. So the simulation covers the refusals too, and a
+// refusal with an unregistered error, or one that differs between the dry
+// run and the delivery, fails the run.
+
+// Operation is a factory with the weight it runs at by default.
+type Operation struct {
+	Key     string // key in the simulation params file
+	Weight  uint32
+	Factory simsx.SimMsgFactoryX
+}
+
+// Factories build the module's messages for the simulation.
+type Factories struct {
+	srv types.MsgServer
+	q   types.QueryServer
+}
+
+// NewFactories builds the factories on the module's keeper.
+func NewFactories(k keeper.Keeper) Factories {
+	return Factories{srv: keeper.NewMsgServerImpl(k), q: keeper.NewQueryServerImpl(k)}
+}
+
+// Operations lists every message factory with its default weight: bids,
+// withdraws, deployments and top-ups dominate, as on a busy market.
+func (f Factories) Operations() []Operation {
+	return []Operation{
+		{"op_weight_msg_create_deployment", 40, simsx.NewSimMsgFactoryWithDeliveryResultHandler(f.CreateDeployment())},
+		{"op_weight_msg_create_bid", 80, simsx.NewSimMsgFactoryWithDeliveryResultHandler(f.CreateBid())},
+		{"op_weight_msg_withdraw", 30, simsx.NewSimMsgFactoryWithDeliveryResultHandler(f.Withdraw())},
+		{"op_weight_msg_deposit_deployment", 30, simsx.NewSimMsgFactoryWithDeliveryResultHandler(f.DepositDeployment())},
+		{"op_weight_msg_create_lease", 15, simsx.NewSimMsgFactoryWithDeliveryResultHandler(f.CreateLease())},
+		{"op_weight_msg_audit_attribute", 15, simsx.NewSimMsgFactoryWithDeliveryResultHandler(f.AuditAttribute())},
+		{"op_weight_msg_close_bid", 10, simsx.NewSimMsgFactoryWithDeliveryResultHandler(f.CloseBid())},
+		{"op_weight_msg_create_provider", 10, simsx.NewSimMsgFactoryWithDeliveryResultHandler(f.CreateProvider())},
+		{"op_weight_msg_create_group", 8, simsx.NewSimMsgFactoryWithDeliveryResultHandler(f.CreateGroup())},
+		{"op_weight_msg_unpause_group", 8, simsx.NewSimMsgFactoryWithDeliveryResultHandler(f.UnpauseGroup())},
+		{"op_weight_msg_close_deployment", 8, simsx.NewSimMsgFactoryWithDeliveryResultHandler(f.CloseDeployment())},
+		{"op_weight_msg_close_lease", 8, simsx.NewSimMsgFactoryWithDeliveryResultHandler(f.CloseLease())},
+		{"op_weight_msg_pause_group", 5, simsx.NewSimMsgFactoryWithDeliveryResultHandler(f.PauseGroup())},
+		{"op_weight_msg_close_group", 5, simsx.NewSimMsgFactoryWithDeliveryResultHandler(f.CloseGroup())},
+		{"op_weight_msg_update_provider", 5, simsx.NewSimMsgFactoryWithDeliveryResultHandler(f.UpdateProvider())},
+		{"op_weight_msg_update_deployment", 5, simsx.NewSimMsgFactoryWithDeliveryResultHandler(f.UpdateDeployment())},
+		{"op_weight_msg_revoke_attribute", 5, simsx.NewSimMsgFactoryWithDeliveryResultHandler(f.RevokeAttribute())},
+	}
+}
+
+// all asks for up to this many objects per query: simulations stay small.
+const all = 1_000
+
+func page() *query.PageRequest { return &query.PageRequest{Limit: all} }
+
+// expect dry-runs msg on a branch of the block's state that is thrown away
+// and returns what the delivered transaction must do.
+func expect[T sdk.Msg, R any](ctx context.Context, run func(context.Context, T) (R, error), msg T) simsx.SimDeliveryResultHandler {
+	want := dryRun(ctx, run, msg)
+	name := sdk.MsgTypeURL(msg)
+	if want == nil {
+		return func(got error) error {
+			if got == nil {
+				outcomes.add(name, "ok")
+			}
+			return got
+		}
+	}
+	wantSpace, wantCode, _ := errorsmod.ABCIInfo(want, false)
+	if wantSpace == errorsmod.UndefinedCodespace {
+		return func(error) error {
+			return fmt.Errorf("%s was refused with an unregistered error: %w", name, want)
+		}
+	}
+	return func(got error) error {
+		if got == nil {
+			return fmt.Errorf("%s: the dry run failed with %q, the delivered tx succeeded", name, want)
+		}
+		gotSpace, gotCode, _ := errorsmod.ABCIInfo(got, false)
+		if gotSpace != wantSpace || gotCode != wantCode {
+			return fmt.Errorf("%s: the dry run failed with %s/%d (%v), the delivered tx with %s/%d (%v)",
+				name, wantSpace, wantCode, want, gotSpace, gotCode, got)
+		}
+		outcomes.add(name, fmt.Sprintf("refused %s/%d: %s", gotSpace, gotCode, rootCause(got)))
+		return nil
+	}
+}
+
+// dryRun runs msg on a branch of the state that is never written.
+func dryRun[T sdk.Msg, R any](ctx context.Context, run func(context.Context, T) (R, error), msg T) error {
+	branch, _ := sdk.UnwrapSDKContext(ctx).CacheContext()
+	_, err := run(branch, msg)
+	return err
+}
+
+// rootCause is the description of the registered error under the wraps.
+func rootCause(err error) string {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err.Error()
+		}
+		err = next
+	}
+}
+
+// outcomes counts how the delivered messages ended, over every simulation
+// run in the process: the simulation's own summary counts a refusal that
+// was expected as a success.
+var outcomes = &outcomeCounter{n: map[string]map[string]int{}}
+
+type outcomeCounter struct {
+	mu sync.Mutex
+	n  map[string]map[string]int // msg type URL -> outcome -> count
+}
+
+func (c *outcomeCounter) add(msg, outcome string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n[msg] == nil {
+		c.n[msg] = map[string]int{}
+	}
+	c.n[msg][outcome]++
+}
+
+// Outcomes reports, per message type, how many delivered messages
+// succeeded and how many were refused with each registered error.
+func Outcomes() string {
+	outcomes.mu.Lock()
+	defer outcomes.mu.Unlock()
+	var b strings.Builder
+	for _, msg := range slices.Sorted(maps.Keys(outcomes.n)) {
+		fmt.Fprintf(&b, "%s\n", msg)
+		for _, o := range slices.Sorted(maps.Keys(outcomes.n[msg])) {
+			fmt.Fprintf(&b, "  %6d  %s\n", outcomes.n[msg][o], o)
+		}
+	}
+	return b.String()
+}
+
+// signer is the account of owner, or one time in ten a stranger: every
+// message checks who sent it.
+func signer(data *simsx.ChainDataSource, reporter simsx.SimulationReporter, owner string) simsx.SimAccount {
+	if data.Rand().Intn(10) == 0 {
+		return data.AnyAccount(reporter, simsx.ExcludeAddresses(owner))
+	}
+	return data.GetAccount(reporter, owner)
+}
+
+// pick returns a random element, or skips the operation when there is none.
+func pick[T any](data *simsx.ChainDataSource, reporter simsx.SimulationReporter, xs []T, what string) (T, bool) {
+	var zero T
+	if len(xs) == 0 {
+		reporter.Skipf("no %s", what)
+		return zero, false
+	}
+	return xs[data.Rand().Intn(len(xs))], true
+}
+
+// reserve keeps amount out of the random fees, so that a message that
+// moves money fails only for the reasons the keeper gives.
+func reserve(acc *simsx.SimAccount, reporter simsx.SimulationReporter, amount sdk.Coin) bool {
+	if !amount.IsPositive() {
+		return true
+	}
+	if !acc.LiquidBalance().BlockAmount(amount) {
+		reporter.Skipf("%s cannot pay %s", acc.AddressBech32, amount)
+		return false
+	}
+	return true
+}
+
+func (f Factories) params(ctx context.Context, reporter simsx.SimulationReporter) (types.Params, bool) {
+	res, err := f.q.Params(ctx, &types.QueryParamsRequest{})
+	if err != nil {
+		reporter.Skipf("params: %v", err)
+		return types.Params{}, false
+	}
+	return res.Params, true
+}
+
+func (f Factories) groups(ctx context.Context, states ...types.GroupState) []types.Group {
+	var out []types.Group
+	for _, s := range states {
+		res, err := f.q.Groups(ctx, &types.QueryGroupsRequest{State: s, Pagination: page()})
+		if err == nil {
+			out = append(out, res.Groups...)
+		}
+	}
+	return out
+}
+
+func (f Factories) bids(ctx context.Context, req types.QueryBidsRequest) []types.Bid {
+	req.Pagination = page()
+	res, err := f.q.Bids(ctx, &req)
+	if err != nil {
+		return nil
+	}
+	return res.Bids
+}
+
+func (f Factories) liveLeases(ctx context.Context) []types.Lease {
+	var out []types.Lease
+	for _, s := range []types.LeaseState{types.LeaseActive, types.LeaseInsufficientFunds} {
+		res, err := f.q.Leases(ctx, &types.QueryLeasesRequest{State: s, Pagination: page()})
+		if err == nil {
+			out = append(out, res.Leases...)
+		}
+	}
+	return out
+}
+
+func (f Factories) providers(ctx context.Context) []types.Provider {
+	res, err := f.q.Providers(ctx, &types.QueryProvidersRequest{Pagination: page()})
+	if err != nil {
+		return nil
+	}
+	return res.Providers
+}
+
+func (f Factories) activeDeployments(ctx context.Context) []types.Deployment {
+	res, err := f.q.Deployments(ctx, &types.QueryDeploymentsRequest{State: types.DeploymentActive, Pagination: page()})
+	if err != nil {
+		return nil
+	}
+	return res.Deployments
+}
+
+// spec draws a group: max price up to 50,000 udait a block and an escrow
+// of lease_min_deposit plus 0-40 blocks at that price, so that leases run
+// dry on their own; requirements on the audited region or tier half the
+// time; sometimes a list of accepted auditors.
+func spec(r *simsx.XRand, p types.Params, name string) types.GroupSpec {
+	maxPrice := int64(1 + r.Intn(50_000))
+	deposit := p.LeaseMinDeposit.Amount.Add(math.NewInt(maxPrice * int64(r.Intn(41))))
+	res := types.Resources{
+		CpuMillis: uint64(500 + r.Intn(64_000)),
+		MemoryMb:  uint64(512 + r.Intn(512_000)),
+		StorageGb: uint64(r.Intn(2_000)),
+		Replicas:  uint32(1 + r.Intn(4)),
+	}
+	if r.Intn(3) > 0 {
+		res.GPU = types.GPU{Count: uint32(1 + r.Intn(8)), MemoryGb: uint32(16 + r.Intn(65)), Class: oneOf(r.Rand, classes)}
+	}
+	s := types.GroupSpec{
+		Name:      name,
+		Resources: res,
+		MaxPrice:  udait(maxPrice),
+		Deposit:   sdk.NewCoin(types.Denom, deposit),
+	}
+	switch r.Intn(6) {
+	case 0:
+		s.Requirements = []types.Requirement{{Key: "region", Op: types.OpEq, Values: []string{oneOf(r.Rand, regions)}}}
+	case 1:
+		s.Requirements = []types.Requirement{{Key: "region", Op: types.OpIn, Values: []string{"us-east", "eu-west"}}}
+	case 2:
+		s.Requirements = []types.Requirement{{Key: "tier", Op: types.OpGte, Values: []string{oneOf(r.Rand, tiers)}}}
+	}
+	if len(p.AuditorWhitelist) > 0 && r.Intn(5) == 0 {
+		s.Auditors = []string{oneOf(r.Rand, p.AuditorWhitelist)}
+	}
+	return s
+}
+
+// version is a manifest hash.
+func version(r *simsx.XRand) []byte {
+	h := sha256.Sum256([]byte(r.StringN(16)))
+	return h[:]
+}
+
+// CreateDeployment: a tenant posts one to three groups and funds them.
+func (f Factories) CreateDeployment() simsx.FactoryMethodWithDeliveryResultHandler[*types.MsgCreateDeployment] {
+	return func(ctx context.Context, data *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgCreateDeployment, simsx.SimDeliveryResultHandler) {
+		p, ok := f.params(ctx, reporter)
+		if !ok {
+			return nil, nil, nil
+		}
+		r := data.Rand()
+		msg := &types.MsgCreateDeployment{Version: version(r)}
+		total := udait(0)
+		for i := range 1 + r.Intn(3) {
+			g := spec(r, p, fmt.Sprintf("group-%d", i))
+			msg.Groups = append(msg.Groups, g)
+			total = total.Add(g.Deposit)
+		}
+		owner := data.AnyAccount(reporter, simsx.WithSpendableBalance())
+		if reporter.IsSkipped() || !reserve(&owner, reporter, total) {
+			return nil, nil, nil
+		}
+		msg.Owner = owner.AddressBech32
+		return []simsx.SimAccount{owner}, msg, expect(ctx, f.srv.CreateDeployment, msg)
+	}
+}
+
+// CreateGroup: the owner adds a group to an active deployment.
+func (f Factories) CreateGroup() simsx.FactoryMethodWithDeliveryResultHandler[*types.MsgCreateGroup] {
+	return func(ctx context.Context, data *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgCreateGroup, simsx.SimDeliveryResultHandler) {
+		p, ok := f.params(ctx, reporter)
+		if !ok {
+			return nil, nil, nil
+		}
+		d, ok := pick(data, reporter, f.activeDeployments(ctx), "active deployment")
+		if !ok {
+			return nil, nil, nil
+		}
+		r := data.Rand()
+		msg := &types.MsgCreateGroup{DeploymentId: d.Id, Group: spec(r, p, fmt.Sprintf("added-%d", r.Intn(1_000)))}
+		from := signer(data, reporter, d.Owner)
+		if reporter.IsSkipped() || !reserve(&from, reporter, msg.Group.Deposit) {
+			return nil, nil, nil
+		}
+		msg.Owner = from.AddressBech32
+		return []simsx.SimAccount{from}, msg, expect(ctx, f.srv.CreateGroup, msg)
+	}
+}
+
+// UpdateDeployment: the owner publishes a new manifest version.
+func (f Factories) UpdateDeployment() simsx.FactoryMethodWithDeliveryResultHandler[*types.MsgUpdateDeployment] {
+	return func(ctx context.Context, data *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgUpdateDeployment, simsx.SimDeliveryResultHandler) {
+		d, ok := pick(data, reporter, f.activeDeployments(ctx), "active deployment")
+		if !ok {
+			return nil, nil, nil
+		}
+		from := signer(data, reporter, d.Owner)
+		if reporter.IsSkipped() {
+			return nil, nil, nil
+		}
+		msg := &types.MsgUpdateDeployment{Owner: from.AddressBech32, DeploymentId: d.Id, Version: version(data.Rand())}
+		return []simsx.SimAccount{from}, msg, expect(ctx, f.srv.UpdateDeployment, msg)
+	}
+}
+
+// CloseDeployment: the owner closes a deployment; leases close, escrows
+// and deposits are refunded.
+func (f Factories) CloseDeployment() simsx.FactoryMethodWithDeliveryResultHandler[*types.MsgCloseDeployment] {
+	return func(ctx context.Context, data *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgCloseDeployment, simsx.SimDeliveryResultHandler) {
+		d, ok := pick(data, reporter, f.activeDeployments(ctx), "active deployment")
+		if !ok {
+			return nil, nil, nil
+		}
+		from := signer(data, reporter, d.Owner)
+		if reporter.IsSkipped() {
+			return nil, nil, nil
+		}
+		msg := &types.MsgCloseDeployment{Owner: from.AddressBech32, DeploymentId: d.Id}
+		return []simsx.SimAccount{from}, msg, expect(ctx, f.srv.CloseDeployment, msg)
+	}
+}
+
+// DepositDeployment: the owner tops up a group's escrow by 1-20 blocks at
+// its max price; a top-up revives a lease that ran dry.
+func (f Factories) DepositDeployment() simsx.FactoryMethodWithDeliveryResultHandler[*types.MsgDepositDeployment] {
+	return func(ctx context.Context, data *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgDepositDeployment, simsx.SimDeliveryResultHandler) {
+		g, ok := pick(data, reporter, f.groups(ctx, types.GroupOpen, types.GroupOrdered, types.GroupMatched, types.GroupPaused), "live group")
+		if !ok {
+			return nil, nil, nil
+		}
+		amount := udait(1 + g.Spec.MaxPrice.Amount.Int64()*int64(1+data.Rand().Intn(20)))
+		from := signer(data, reporter, g.Owner)
+		if reporter.IsSkipped() || !reserve(&from, reporter, amount) {
+			return nil, nil, nil
+		}
+		msg := &types.MsgDepositDeployment{Owner: from.AddressBech32, GroupId: g.Id, Amount: amount}
+		return []simsx.SimAccount{from}, msg, expect(ctx, f.srv.DepositDeployment, msg)
+	}
+}
+
+// groupAction builds the pause, unpause and close messages of a group.
+func groupAction[T sdk.Msg, R any](f Factories, states []types.GroupState, build func(owner string, id uint64) T,
+	run func(context.Context, T) (R, error),
+) simsx.FactoryMethodWithDeliveryResultHandler[T] {
+	return func(ctx context.Context, data *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, T, simsx.SimDeliveryResultHandler) {
+		var zero T
+		g, ok := pick(data, reporter, f.groups(ctx, states...), "group")
+		if !ok {
+			return nil, zero, nil
+		}
+		from := signer(data, reporter, g.Owner)
+		if reporter.IsSkipped() {
+			return nil, zero, nil
+		}
+		msg := build(from.AddressBech32, g.Id)
+		return []simsx.SimAccount{from}, msg, expect(ctx, run, msg)
+	}
+}
+
+// PauseGroup: the owner pauses a group; its lease closes.
+func (f Factories) PauseGroup() simsx.FactoryMethodWithDeliveryResultHandler[*types.MsgPauseGroup] {
+	return groupAction(f, []types.GroupState{types.GroupOpen, types.GroupOrdered, types.GroupMatched},
+		func(owner string, id uint64) *types.MsgPauseGroup {
+			return &types.MsgPauseGroup{Owner: owner, GroupId: id}
+		},
+		f.srv.PauseGroup)
+}
+
+// UnpauseGroup: the owner reopens a paused group for bids.
+func (f Factories) UnpauseGroup() simsx.FactoryMethodWithDeliveryResultHandler[*types.MsgUnpauseGroup] {
+	return groupAction(f, []types.GroupState{types.GroupPaused},
+		func(owner string, id uint64) *types.MsgUnpauseGroup {
+			return &types.MsgUnpauseGroup{Owner: owner, GroupId: id}
+		},
+		f.srv.UnpauseGroup)
+}
+
+// CloseGroup: the owner closes a group; its escrow is refunded.
+func (f Factories) CloseGroup() simsx.FactoryMethodWithDeliveryResultHandler[*types.MsgCloseGroup] {
+	return groupAction(f, []types.GroupState{types.GroupOpen, types.GroupOrdered, types.GroupMatched, types.GroupPaused},
+		func(owner string, id uint64) *types.MsgCloseGroup {
+			return &types.MsgCloseGroup{Owner: owner, GroupId: id}
+		},
+		f.srv.CloseGroup)
+}
+
+// CreateBid: a provider bids on an open or ordered group, at or under its
+// max price nine times in ten, with the minimum deposit. Like a provider
+// daemon, it looks for a group it can serve: up to three providers are
+// tried on the branch, and the first that the group accepts bids (or the
+// last one tried, to be refused).
+func (f Factories) CreateBid() simsx.FactoryMethodWithDeliveryResultHandler[*types.MsgCreateBid] {
+	return func(ctx context.Context, data *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgCreateBid, simsx.SimDeliveryResultHandler) {
+		p, ok := f.params(ctx, reporter)
+		if !ok {
+			return nil, nil, nil
+		}
+		g, ok := pick(data, reporter, f.groups(ctx, types.GroupOpen, types.GroupOrdered), "open group")
+		if !ok {
+			return nil, nil, nil
+		}
+		providers := f.providers(ctx)
+		r := data.Rand()
+		maxPrice := g.Spec.MaxPrice.Amount.Int64()
+		price := 1 + r.Int63n(maxPrice)
+		if r.Intn(10) == 0 {
+			price = maxPrice + 1 + r.Int63n(100)
+		}
+		msg := &types.MsgCreateBid{GroupId: g.Id, Price: udait(price), Deposit: p.BidMinDeposit}
+		for range 3 {
+			prov, ok := pick(data, reporter, providers, "provider")
+			if !ok {
+				return nil, nil, nil
+			}
+			msg.Provider = prov.Owner
+			if dryRun(ctx, f.srv.CreateBid, msg) == nil {
+				break
+			}
+		}
+		from := data.GetAccount(reporter, msg.Provider)
+		if reporter.IsSkipped() || !reserve(&from, reporter, p.BidMinDeposit) {
+			return nil, nil, nil
+		}
+		return []simsx.SimAccount{from}, msg, expect(ctx, f.srv.CreateBid, msg)
+	}
+}
+
+// CloseBid: a provider withdraws an open bid, or closes the lease of its
+// active one.
+func (f Factories) CloseBid() simsx.FactoryMethodWithDeliveryResultHandler[*types.MsgCloseBid] {
+	return func(ctx context.Context, data *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgCloseBid, simsx.SimDeliveryResultHandler) {
+		state := types.BidOpen
+		if data.Rand().Intn(4) == 0 {
+			state = types.BidActive
+		}
+		b, ok := pick(data, reporter, f.bids(ctx, types.QueryBidsRequest{State: state}), "bid")
+		if !ok {
+			return nil, nil, nil
+		}
+		from := signer(data, reporter, b.Provider)
+		if reporter.IsSkipped() {
+			return nil, nil, nil
+		}
+		msg := &types.MsgCloseBid{Provider: from.AddressBech32, BidId: b.Id}
+		return []simsx.SimAccount{from}, msg, expect(ctx, f.srv.CloseBid, msg)
+	}
+}
+
+// CreateLease: a group's owner accepts an open bid before the auction ends.
+func (f Factories) CreateLease() simsx.FactoryMethodWithDeliveryResultHandler[*types.MsgCreateLease] {
+	return func(ctx context.Context, data *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgCreateLease, simsx.SimDeliveryResultHandler) {
+		b, ok := pick(data, reporter, f.bids(ctx, types.QueryBidsRequest{State: types.BidOpen}), "open bid")
+		if !ok {
+			return nil, nil, nil
+		}
+		g, err := f.q.Group(ctx, &types.QueryGroupRequest{Id: b.GroupId})
+		if err != nil {
+			reporter.Skipf("group %d: %v", b.GroupId, err)
+			return nil, nil, nil
+		}
+		from := signer(data, reporter, g.Group.Owner)
+		if reporter.IsSkipped() {
+			return nil, nil, nil
+		}
+		msg := &types.MsgCreateLease{Owner: from.AddressBech32, BidId: b.Id}
+		return []simsx.SimAccount{from}, msg, expect(ctx, f.srv.CreateLease, msg)
+	}
+}
+
+// CloseLease: the tenant ends a live lease (a provider ends one by closing
+// its bid).
+func (f Factories) CloseLease() simsx.FactoryMethodWithDeliveryResultHandler[*types.MsgCloseLease] {
+	return func(ctx context.Context, data *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgCloseLease, simsx.SimDeliveryResultHandler) {
+		l, ok := pick(data, reporter, f.liveLeases(ctx), "live lease")
+		if !ok {
+			return nil, nil, nil
+		}
+		from := signer(data, reporter, l.Tenant)
+		if reporter.IsSkipped() {
+			return nil, nil, nil
+		}
+		msg := &types.MsgCloseLease{Owner: from.AddressBech32, LeaseId: l.Id}
+		return []simsx.SimAccount{from}, msg, expect(ctx, f.srv.CloseLease, msg)
+	}
+}
+
+// Withdraw: a provider takes its earnings from one lease, or (one time in
+// three) from all of them.
+func (f Factories) Withdraw() simsx.FactoryMethodWithDeliveryResultHandler[*types.MsgWithdraw] {
+	return func(ctx context.Context, data *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgWithdraw, simsx.SimDeliveryResultHandler) {
+		l, ok := pick(data, reporter, f.liveLeases(ctx), "live lease")
+		if !ok {
+			return nil, nil, nil
+		}
+		from := signer(data, reporter, l.Provider)
+		if reporter.IsSkipped() {
+			return nil, nil, nil
+		}
+		msg := &types.MsgWithdraw{Provider: from.AddressBech32, LeaseId: l.Id}
+		if data.Rand().Intn(3) == 0 {
+			msg.LeaseId = 0
+		}
+		return []simsx.SimAccount{from}, msg, expect(ctx, f.srv.Withdraw, msg)
+	}
+}
+
+// CreateProvider: an account registers. Up to three accounts are tried on
+// the branch; the first that meets the tier registers (or the last one
+// tried, to be refused).
+func (f Factories) CreateProvider() simsx.FactoryMethodWithDeliveryResultHandler[*types.MsgCreateProvider] {
+	return func(ctx context.Context, data *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgCreateProvider, simsx.SimDeliveryResultHandler) {
+		r := data.Rand()
+		msg := &types.MsgCreateProvider{
+			HostUri:    fmt.Sprintf("https://%s.sim.daitchain.test", r.StringN(8)),
+			Attributes: randomAttributes(r.Rand),
+			Info:       types.ProviderInfo{Website: "https://sim.daitchain.test"},
+		}
+		var from simsx.SimAccount
+		for range 3 {
+			from = data.AnyAccount(reporter)
+			if reporter.IsSkipped() {
+				return nil, nil, nil
+			}
+			msg.Owner = from.AddressBech32
+			if dryRun(ctx, f.srv.CreateProvider, msg) == nil {
+				break
+			}
+		}
+		return []simsx.SimAccount{from}, msg, expect(ctx, f.srv.CreateProvider, msg)
+	}
+}
+
+// UpdateProvider: a provider changes its host and declared attributes.
+func (f Factories) UpdateProvider() simsx.FactoryMethodWithDeliveryResultHandler[*types.MsgUpdateProvider] {
+	return func(ctx context.Context, data *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgUpdateProvider, simsx.SimDeliveryResultHandler) {
+		prov, ok := pick(data, reporter, f.providers(ctx), "provider")
+		if !ok {
+			return nil, nil, nil
+		}
+		from := signer(data, reporter, prov.Owner)
+		if reporter.IsSkipped() {
+			return nil, nil, nil
+		}
+		r := data.Rand()
+		msg := &types.MsgUpdateProvider{
+			Owner:      from.AddressBech32,
+			HostUri:    fmt.Sprintf("https://%s.sim.daitchain.test:8443", r.StringN(8)),
+			Attributes: randomAttributes(r.Rand),
+			Info:       prov.Info,
+		}
+		return []simsx.SimAccount{from}, msg, expect(ctx, f.srv.UpdateProvider, msg)
+	}
+}
+
+// AuditAttribute: a whitelisted auditor (or one time in ten any account)
+// attests a provider's region or tier.
+func (f Factories) AuditAttribute() simsx.FactoryMethodWithDeliveryResultHandler[*types.MsgAuditAttribute] {
+	return func(ctx context.Context, data *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgAuditAttribute, simsx.SimDeliveryResultHandler) {
+		p, ok := f.params(ctx, reporter)
+		if !ok {
+			return nil, nil, nil
+		}
+		auditor, ok := pick(data, reporter, p.AuditorWhitelist, "auditor")
+		if !ok {
+			return nil, nil, nil
+		}
+		prov, ok := pick(data, reporter, f.providers(ctx), "provider")
+		if !ok {
+			return nil, nil, nil
+		}
+		from := signer(data, reporter, auditor)
+		if reporter.IsSkipped() {
+			return nil, nil, nil
+		}
+		msg := &types.MsgAuditAttribute{Auditor: from.AddressBech32, Provider: prov.Owner, Attributes: randomAttributes(data.Rand().Rand)}
+		return []simsx.SimAccount{from}, msg, expect(ctx, f.srv.AuditAttribute, msg)
+	}
+}
+
+// RevokeAttribute: an auditor withdraws some keys of an attestation.
+func (f Factories) RevokeAttribute() simsx.FactoryMethodWithDeliveryResultHandler[*types.MsgRevokeAttribute] {
+	return func(ctx context.Context, data *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgRevokeAttribute, simsx.SimDeliveryResultHandler) {
+		prov, ok := pick(data, reporter, f.providers(ctx), "provider")
+		if !ok {
+			return nil, nil, nil
+		}
+		res, err := f.q.ProviderAttributes(ctx, &types.QueryProviderAttributesRequest{Provider: prov.Owner})
+		if err != nil {
+			reporter.Skipf("attributes of %s: %v", prov.Owner, err)
+			return nil, nil, nil
+		}
+		rec, ok := pick(data, reporter, res.Records, "attestation")
+		if !ok {
+			return nil, nil, nil
+		}
+		attr, ok := pick(data, reporter, rec.Attributes, "attribute")
+		if !ok {
+			return nil, nil, nil
+		}
+		from := signer(data, reporter, rec.Auditor)
+		if reporter.IsSkipped() {
+			return nil, nil, nil
+		}
+		msg := &types.MsgRevokeAttribute{Auditor: from.AddressBech32, Provider: prov.Owner, Keys: []string{attr.Key}}
+		return []simsx.SimAccount{from}, msg, expect(ctx, f.srv.RevokeAttribute, msg)
+	}
+}
+
+// UpdateParams is a governance proposal with new random params. The
+// whitelist is kept four times in five, so that attestations keep counting.
+func (f Factories) UpdateParams() simsx.SimMsgFactoryFn[*types.MsgUpdateParams] {
+	return func(ctx context.Context, data *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgUpdateParams) {
+		cur, ok := f.params(ctx, reporter)
+		if !ok {
+			return nil, nil
+		}
+		r := data.Rand()
+		p := cur
+		p.BidDurationBlocks = uint64(1 + r.Intn(12))
+		p.BidMinDeposit = udait(1 + r.Int63n(100_000))
+		p.LeaseMinDeposit = udait(1 + r.Int63n(1_000_000))
+		p.TakeRateBps = uint32(r.Intn(1_001))
+		p.MaxBidsPerGroup = uint32(1 + r.Intn(16))
+		if r.Intn(5) == 0 {
+			p.AuditorWhitelist = randomAuditors(r.Rand, data.AllAccounts())
+		}
+		return nil, &types.MsgUpdateParams{Authority: data.ModuleAccountAddress(reporter, "gov"), Params: p}
+	}
+}
