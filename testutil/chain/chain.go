@@ -9,13 +9,19 @@ import (
 	"testing"
 	"time"
 
+	dbm "github.com/cosmos/cosmos-db"
+
 	"cosmossdk.io/math"
 
+	"github.com/cosmos/cosmos-sdk/baseapp"
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/tx"
 	"github.com/cosmos/cosmos-sdk/crypto/hd"
 	"github.com/cosmos/cosmos-sdk/crypto/keyring"
+	servertypes "github.com/cosmos/cosmos-sdk/server/types"
+	pruningtypes "github.com/cosmos/cosmos-sdk/store/v2/pruning/types"
 	"github.com/cosmos/cosmos-sdk/testutil/network"
+	simtestutil "github.com/cosmos/cosmos-sdk/testutil/sims"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	authtx "github.com/cosmos/cosmos-sdk/x/auth/tx"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
@@ -23,6 +29,7 @@ import (
 
 	"github.com/daitchain/daitchain/app"
 	"github.com/daitchain/daitchain/internal/chainclient"
+	"github.com/daitchain/daitchain/x/computemarket"
 	"github.com/daitchain/daitchain/x/computemarket/types"
 )
 
@@ -77,6 +84,16 @@ func Start(t testing.TB, editParams func(*types.Params), opts ...Option) *Chain 
 	cfg.BondedTokens = math.NewInt(1_000_000 * types.OneDait)
 	cfg.TimeoutCommit = 500 * time.Millisecond
 	cfg.GenesisState = app.PatchGenesis(cfg.Codec, cfg.GenesisState)
+	// The node is daitd's app, with the computemarket invariants checked at
+	// the end of every block: a test whose market loses track of a udait
+	// halts the chain at that block.
+	cfg.AppConstructor = func(val network.ValidatorI) servertypes.Application {
+		opts := simtestutil.AppOptionsMap{computemarket.FlagInvariantCheckPeriod: 1}
+		return app.New(val.GetCtx().Logger, dbm.NewMemDB(), true, opts,
+			baseapp.SetPruning(pruningtypes.NewPruningOptionsFromString(val.GetAppConfig().Pruning)),
+			baseapp.SetMinGasPrices(val.GetAppConfig().MinGasPrices),
+			baseapp.SetChainID(cfg.ChainID))
+	}
 
 	var gs types.GenesisState
 	cfg.Codec.MustUnmarshalJSON(cfg.GenesisState[types.ModuleName], &gs)
