@@ -17,7 +17,7 @@ install:
 
 ## test: everything CI runs (the README's test command)
 test: proto-check lint
-	$(GO) test -p $(TEST_P) -count=1 ./...
+	DAIT_TESTNET=1 $(GO) test -p $(TEST_P) -count=1 ./...
 	$(MAKE) sim-quick
 
 ## sim-quick: the SDK simulation of the whole app with the computemarket
@@ -26,14 +26,17 @@ test: proto-check lint
 SIM_SEEDS      ?= 1,7,32
 SIM_BLOCKS     ?= 150
 SIM_BLOCK_SIZE ?= 50
+SIM_TESTS      ?= TestFullAppSimulation|TestAppStateDeterminism|TestAppImportExport
 SIM_FLAGS       = -NumBlocks=$(SIM_BLOCKS) -BlockSize=$(SIM_BLOCK_SIZE) -Commit=true
 sim-quick:
-	SIM_SEEDS=$(SIM_SEEDS) $(GO) test -tags sims -count=1 -timeout 60m ./app/ \
-		-run '^(TestFullAppSimulation|TestAppStateDeterminism|TestAppImportExport)$$' $(SIM_FLAGS)
+	SIM_SEEDS=$(SIM_SEEDS) $(GO) test -tags sims -count=1 -timeout 180m ./app/ \
+		-run '^($(SIM_TESTS))$$' $(SIM_FLAGS)
 
-## sim-long: the same with ten seeds, 500 blocks of up to 200 operations
+## sim-long: full app and export/import on ten seeds, 300 blocks of up to
+## 100 operations (determinism is sim-quick's)
 sim-long:
-	$(MAKE) sim-quick SIM_SEEDS=1,2,4,7,32,123,124,582,1893,2989 SIM_BLOCKS=500 SIM_BLOCK_SIZE=200
+	$(MAKE) sim-quick SIM_SEEDS=1,2,4,7,32,123,124,582,1893,2989 SIM_BLOCKS=300 SIM_BLOCK_SIZE=100 \
+		SIM_TESTS='TestFullAppSimulation|TestAppImportExport'
 
 test-unit:
 	$(GO) test -count=1 ./x/...

@@ -22,12 +22,7 @@ PROVIDER_BOND=${PROVIDER_BOND:-2000000000$DENOM} # 2,000 DAIT, above the 1,000 D
 PIDFILE=$HOME_DIR/daitd.pid
 LOG=$HOME_DIR/daitd.log
 
-need() {
-  command -v "$1" >/dev/null 2>&1 && return
-  echo "installing $2 (Debian package)" >&2
-  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "$2" >/dev/null
-}
+. scripts/need.sh
 
 running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 

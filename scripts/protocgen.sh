@@ -4,11 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v protoc >/dev/null 2>&1; then
-  echo "protoc not found: installing Debian's protobuf-compiler" >&2
-  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq protobuf-compiler >/dev/null
-fi
+. scripts/need.sh
+need protoc protobuf-compiler
 
 bin="$PWD/build/tools"
 mkdir -p "$bin"

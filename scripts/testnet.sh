@@ -36,12 +36,7 @@ FUND=100000000000000$DENOM   # 100M DAIT per account
 ACCOUNTS="alice bob tenant provider1 auditor"
 KR="--keyring-backend test --keyring-dir $TN/keys"
 
-need() {
-  command -v "$1" >/dev/null 2>&1 && return
-  echo "installing $2 (Debian package)" >&2
-  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "$2" >/dev/null
-}
+. scripts/need.sh
 
 home() { echo "$TN/node$1"; }
 port() { echo $((BASE + 10 * $1 + $2)); } # port NODE K

@@ -26,6 +26,11 @@ NET=scripts/testnet.sh
 KR="--keyring-backend test --keyring-dir $TN/keys"
 T0=$(date +%s)
 
+# jq and curl read the nodes' RPC.
+. scripts/need.sh
+need jq
+need curl
+
 say() { printf '[%3ds] %s\n' $(($(date +%s) - T0)) "$*"; }
 fail() { say "FAIL: $*"; exit 1; }
 ok() { say "  ok: $*"; }

@@ -1,0 +1,8 @@
+# need TOOL [PACKAGE]: installs Debian's PACKAGE (TOOL by default) when TOOL
+# is not on the PATH. Sourced by the scripts that use jq, curl or protoc.
+need() {
+  command -v "$1" >/dev/null 2>&1 && return
+  echo "$1 not found: installing Debian's ${2:-$1}" >&2
+  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${2:-$1}" >/dev/null
+}
