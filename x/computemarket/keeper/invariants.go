@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"cosmossdk.io/collections"
+	"cosmossdk.io/collections/indexes"
 	"cosmossdk.io/math"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -33,6 +34,7 @@ func Invariants(k Keeper) []NamedInvariant {
 	return []NamedInvariant{
 		{types.ModuleName + "/escrow-conservation", ConservationInvariant(k)},
 		{types.ModuleName + "/market-consistency", ConsistencyInvariant(k)},
+		{types.ModuleName + "/index-consistency", IndexInvariant(k)},
 	}
 }
 
@@ -119,13 +121,25 @@ func ConsistencyInvariant(k Keeper) Invariant {
 }
 
 func (k Keeper) checkConsistency(ctx context.Context) error {
+	if err := k.deployments.Walk(ctx, nil, func(id uint64, d types.Deployment) (bool, error) {
+		if d.State != types.DeploymentActive && d.State != types.DeploymentClosed {
+			return true, fmt.Errorf("deployment %d has illegal state %d", id, d.State)
+		}
+		return false, nil
+	}); err != nil {
+		return err
+	}
 	groups := map[uint64]types.Group{}
 	if err := k.groups.Walk(ctx, nil, func(id uint64, g types.Group) (bool, error) {
 		if g.State < types.GroupOpen || g.State > types.GroupClosed {
 			return true, fmt.Errorf("group %d has illegal state %d", id, g.State)
 		}
-		if _, err := k.GetDeployment(ctx, g.DeploymentId); err != nil {
+		d, err := k.GetDeployment(ctx, g.DeploymentId)
+		if err != nil {
 			return true, fmt.Errorf("group %d: %w", id, err)
+		}
+		if d.State == types.DeploymentClosed && g.State != types.GroupClosed {
+			return true, fmt.Errorf("group %d is %s in closed deployment %d", id, g.State, d.Id)
 		}
 		if has, err := k.escrows.Has(ctx, id); err != nil || !has {
 			return true, fmt.Errorf("group %d has no escrow", id)
@@ -168,12 +182,33 @@ func (k Keeper) checkConsistency(ctx context.Context) error {
 		return err
 	}
 
+	if err := k.escrows.Walk(ctx, nil, func(id uint64, e types.Escrow) (bool, error) {
+		if _, ok := groups[id]; !ok || e.GroupId != id {
+			return true, fmt.Errorf("escrow %d (group %d) has no group", id, e.GroupId)
+		}
+		if e.Balance.Denom != types.Denom || e.Balance.Amount.IsNil() || e.Balance.IsNegative() {
+			return true, fmt.Errorf("escrow %d has illegal balance %s", id, e.Balance)
+		}
+		return false, nil
+	}); err != nil {
+		return err
+	}
+
 	take := math.ZeroInt()
 	liveLeases := map[uint64]uint64{} // group -> lease
 	if err := k.leases.Walk(ctx, nil, func(id uint64, l types.Lease) (bool, error) {
+		if l.Withdrawn.Amount.IsNegative() || l.Withdrawn.Amount.GT(Earned(l)) {
+			return true, fmt.Errorf("lease %d withdrew %s of %s earned", id, l.Withdrawn.Amount, Earned(l))
+		}
 		switch l.State {
 		case types.LeaseActive, types.LeaseInsufficientFunds:
+			if l.CloseReason != types.CloseReasonUnspecified {
+				return true, fmt.Errorf("live lease %d has close reason %s", id, l.CloseReason)
+			}
 		case types.LeaseClosed:
+			if l.CloseReason < types.CloseReasonTenant || l.CloseReason > types.CloseReasonGroupPaused {
+				return true, fmt.Errorf("closed lease %d has illegal close reason %d", id, l.CloseReason)
+			}
 			return false, nil
 		default:
 			return true, fmt.Errorf("lease %d has illegal state %d", id, l.State)
@@ -228,6 +263,101 @@ func (k Keeper) checkConsistency(ctx context.Context) error {
 	}
 	if !booked.Equal(take) {
 		return fmt.Errorf("take bookkeeping %s differs from the ACTIVE leases' take %s", booked, take)
+	}
+	return nil
+}
+
+// IndexInvariant: every index holds exactly one entry per object, the one
+// the object's current fields give: no stale entry after a state change, no
+// missing one, none for an object that does not exist.
+func IndexInvariant(k Keeper) Invariant {
+	return func(ctx sdk.Context) (string, bool) {
+		ac := k.addressCodec
+		for _, check := range []func() error{
+			func() error {
+				return checkIndex(ctx, "deployments_by_owner", k.deployments, k.deployments.Indexes.Owner, deploymentOwnerRef(ac))
+			},
+			func() error {
+				return checkIndex(ctx, "deployments_by_state", k.deployments, k.deployments.Indexes.State, deploymentStateRef)
+			},
+			func() error {
+				return checkIndex(ctx, "groups_by_deployment", k.groups, k.groups.Indexes.Deployment, groupDeploymentRef)
+			},
+			func() error {
+				return checkIndex(ctx, "groups_by_state", k.groups, k.groups.Indexes.State, groupStateRef)
+			},
+			func() error {
+				return checkIndex(ctx, "bids_by_group_state", k.bids, k.bids.Indexes.GroupState, bidGroupStateRef)
+			},
+			func() error {
+				return checkIndex(ctx, "bids_by_provider", k.bids, k.bids.Indexes.Provider, bidProviderRef(ac))
+			},
+			func() error {
+				return checkIndex(ctx, "leases_by_tenant", k.leases, k.leases.Indexes.Tenant, leaseTenantRef(ac))
+			},
+			func() error {
+				return checkIndex(ctx, "leases_by_provider", k.leases, k.leases.Indexes.Provider, leaseProviderRef(ac))
+			},
+			func() error {
+				return checkIndex(ctx, "leases_by_state", k.leases, k.leases.Indexes.State, leaseStateRef)
+			},
+			func() error {
+				return checkIndex(ctx, "leases_by_group", k.leases, k.leases.Indexes.Group, leaseGroupRef)
+			},
+		} {
+			if err := check(); err != nil {
+				return formatBroken("index-consistency", err.Error()), true
+			}
+		}
+		return "", false
+	}
+}
+
+// objects is the primary map of an index.
+type objects[V any] interface {
+	Walk(ctx context.Context, ranger collections.Ranger[uint64], fn func(uint64, V) (bool, error)) error
+}
+
+// checkIndex compares idx with the entries that ref gives for every object.
+func checkIndex[R, V any](ctx context.Context, name string, m objects[V], idx *indexes.Multi[R, uint64, V], ref func(uint64, V) (R, error)) error {
+	kc := idx.KeyCodec()
+	encode := func(key collections.Pair[R, uint64]) (string, error) {
+		buf := make([]byte, kc.Size(key))
+		_, err := kc.Encode(buf, key)
+		return string(buf), err
+	}
+	want := map[string]struct{}{}
+	if err := m.Walk(ctx, nil, func(pk uint64, v V) (bool, error) {
+		r, err := ref(pk, v)
+		if err != nil {
+			return true, fmt.Errorf("%s: object %d: %w", name, pk, err)
+		}
+		key, err := encode(collections.Join(r, pk))
+		want[key] = struct{}{}
+		return err != nil, err
+	}); err != nil {
+		return err
+	}
+	it, err := idx.Iterate(ctx, nil)
+	if err != nil {
+		return err
+	}
+	keys, err := it.FullKeys()
+	if err != nil {
+		return err
+	}
+	for _, key := range keys {
+		enc, err := encode(key)
+		if err != nil {
+			return err
+		}
+		if _, ok := want[enc]; !ok {
+			return fmt.Errorf("%s holds an entry for %d that the object's fields do not give", name, key.K2())
+		}
+		delete(want, enc)
+	}
+	if len(want) > 0 {
+		return fmt.Errorf("%s misses %d entries", name, len(want))
 	}
 	return nil
 }

@@ -124,6 +124,45 @@ func (i LeaseIndexes) IndexesList() []collections.Index[uint64, types.Lease] {
 	return []collections.Index[uint64, types.Lease]{i.Tenant, i.Provider, i.State, i.Group}
 }
 
+// Index references. The same functions build the indexes and, in the
+// index-consistency invariant, check them.
+
+func deploymentOwnerRef(ac address.Codec) func(uint64, types.Deployment) (sdk.AccAddress, error) {
+	return func(_ uint64, d types.Deployment) (sdk.AccAddress, error) { return ac.StringToBytes(d.Owner) }
+}
+
+func deploymentStateRef(_ uint64, d types.Deployment) (int32, error) { return int32(d.State), nil }
+
+func groupDeploymentRef(_ uint64, g types.Group) (uint64, error) { return g.DeploymentId, nil }
+
+func groupStateRef(_ uint64, g types.Group) (int32, error) { return int32(g.State), nil }
+
+func bidGroupStateRef(_ uint64, b types.Bid) (collections.Pair[uint64, int32], error) {
+	return collections.Join(b.GroupId, int32(b.State)), nil
+}
+
+func bidProviderRef(ac address.Codec) func(uint64, types.Bid) (collections.Pair[sdk.AccAddress, uint64], error) {
+	return func(_ uint64, b types.Bid) (collections.Pair[sdk.AccAddress, uint64], error) {
+		p, err := ac.StringToBytes(b.Provider)
+		return collections.Join(sdk.AccAddress(p), b.GroupId), err
+	}
+}
+
+func leaseTenantRef(ac address.Codec) func(uint64, types.Lease) (sdk.AccAddress, error) {
+	return func(_ uint64, l types.Lease) (sdk.AccAddress, error) { return ac.StringToBytes(l.Tenant) }
+}
+
+func leaseProviderRef(ac address.Codec) func(uint64, types.Lease) (collections.Pair[sdk.AccAddress, int32], error) {
+	return func(_ uint64, l types.Lease) (collections.Pair[sdk.AccAddress, int32], error) {
+		p, err := ac.StringToBytes(l.Provider)
+		return collections.Join(sdk.AccAddress(p), int32(l.State)), err
+	}
+}
+
+func leaseStateRef(_ uint64, l types.Lease) (int32, error) { return int32(l.State), nil }
+
+func leaseGroupRef(_ uint64, l types.Lease) (uint64, error) { return l.GroupId, nil }
+
 // NewKeeper builds the keeper and its schema. authority is the account
 // allowed to change params (the gov module account by default).
 func NewKeeper(
@@ -165,46 +204,38 @@ func NewKeeper(
 		deployments: collections.NewIndexedMap(sb, types.DeploymentsKey, "deployments", collections.Uint64Key,
 			codec.CollValue[types.Deployment](cdc), DeploymentIndexes{
 				Owner: indexes.NewMulti(sb, types.DeploymentsByOwnerKey, "deployments_by_owner", addrKey, collections.Uint64Key,
-					func(_ uint64, d types.Deployment) (sdk.AccAddress, error) { return addressCodec.StringToBytes(d.Owner) }),
+					deploymentOwnerRef(addressCodec)),
 				State: indexes.NewMulti(sb, types.DeploymentsByStateKey, "deployments_by_state", collections.Int32Key, collections.Uint64Key,
-					func(_ uint64, d types.Deployment) (int32, error) { return int32(d.State), nil }),
+					deploymentStateRef),
 			}),
 		groups: collections.NewIndexedMap(sb, types.GroupsKey, "groups", collections.Uint64Key,
 			codec.CollValue[types.Group](cdc), GroupIndexes{
 				Deployment: indexes.NewMulti(sb, types.GroupsByDeploymentKey, "groups_by_deployment", collections.Uint64Key, collections.Uint64Key,
-					func(_ uint64, g types.Group) (uint64, error) { return g.DeploymentId, nil }),
+					groupDeploymentRef),
 				State: indexes.NewMulti(sb, types.GroupsByStateKey, "groups_by_state", collections.Int32Key, collections.Uint64Key,
-					func(_ uint64, g types.Group) (int32, error) { return int32(g.State), nil }),
+					groupStateRef),
 			}),
 		escrows: collections.NewMap(sb, types.EscrowsKey, "escrows", collections.Uint64Key, codec.CollValue[types.Escrow](cdc)),
 		bids: collections.NewIndexedMap(sb, types.BidsKey, "bids", collections.Uint64Key,
 			codec.CollValue[types.Bid](cdc), BidIndexes{
 				GroupState: indexes.NewMulti(sb, types.BidsByGroupStateKey, "bids_by_group_state",
 					collections.PairKeyCodec(collections.Uint64Key, collections.Int32Key), collections.Uint64Key,
-					func(_ uint64, b types.Bid) (collections.Pair[uint64, int32], error) {
-						return collections.Join(b.GroupId, int32(b.State)), nil
-					}),
+					bidGroupStateRef),
 				Provider: indexes.NewMulti(sb, types.BidsByProviderKey, "bids_by_provider",
 					collections.PairKeyCodec(addrKey, collections.Uint64Key), collections.Uint64Key,
-					func(_ uint64, b types.Bid) (collections.Pair[sdk.AccAddress, uint64], error) {
-						p, err := addressCodec.StringToBytes(b.Provider)
-						return collections.Join(sdk.AccAddress(p), b.GroupId), err
-					}),
+					bidProviderRef(addressCodec)),
 			}),
 		leases: collections.NewIndexedMap(sb, types.LeasesKey, "leases", collections.Uint64Key,
 			codec.CollValue[types.Lease](cdc), LeaseIndexes{
 				Tenant: indexes.NewMulti(sb, types.LeasesByTenantKey, "leases_by_tenant", addrKey, collections.Uint64Key,
-					func(_ uint64, l types.Lease) (sdk.AccAddress, error) { return addressCodec.StringToBytes(l.Tenant) }),
+					leaseTenantRef(addressCodec)),
 				Provider: indexes.NewMulti(sb, types.LeasesByProviderKey, "leases_by_provider",
 					collections.PairKeyCodec(addrKey, collections.Int32Key), collections.Uint64Key,
-					func(_ uint64, l types.Lease) (collections.Pair[sdk.AccAddress, int32], error) {
-						p, err := addressCodec.StringToBytes(l.Provider)
-						return collections.Join(sdk.AccAddress(p), int32(l.State)), err
-					}),
+					leaseProviderRef(addressCodec)),
 				State: indexes.NewMulti(sb, types.LeasesByStateKey, "leases_by_state", collections.Int32Key, collections.Uint64Key,
-					func(_ uint64, l types.Lease) (int32, error) { return int32(l.State), nil }),
+					leaseStateRef),
 				Group: indexes.NewMulti(sb, types.LeasesByGroupKey, "leases_by_group", collections.Uint64Key, collections.Uint64Key,
-					func(_ uint64, l types.Lease) (uint64, error) { return l.GroupId, nil }),
+					leaseGroupRef),
 			}),
 
 		auctionQueue: collections.NewKeySet(sb, types.AuctionQueueKey, "auction_queue",
