@@ -27,16 +27,24 @@ SIM_SEEDS      ?= 1,7,32
 SIM_BLOCKS     ?= 150
 SIM_BLOCK_SIZE ?= 50
 SIM_TESTS      ?= TestFullAppSimulation|TestAppStateDeterminism|TestAppImportExport
-SIM_FLAGS       = -NumBlocks=$(SIM_BLOCKS) -BlockSize=$(SIM_BLOCK_SIZE) -Commit=true
+SIM_PARALLEL   ?= 2
+SIM_DB         ?= memdb
+SIM_FLAGS       = -NumBlocks=$(SIM_BLOCKS) -BlockSize=$(SIM_BLOCK_SIZE) -Commit=true -DBBackend=$(SIM_DB)
 sim-quick:
-	SIM_SEEDS=$(SIM_SEEDS) $(GO) test -tags sims -count=1 -timeout 180m ./app/ \
+	SIM_SEEDS=$(SIM_SEEDS) $(GO) test -tags sims -count=1 -timeout 180m -parallel $(SIM_PARALLEL) ./app/ \
 		-run '^($(SIM_TESTS))$$' $(SIM_FLAGS)
 
 ## sim-long: full app and export/import on ten seeds, 300 blocks of up to
-## 100 operations (determinism is sim-quick's)
+## 100 operations (determinism is sim-quick's), one process per seed on
+## goleveldb: a process that runs seeds one after another keeps each
+## finished app in memory (ten seeds went past 20 GiB)
+SIM_LONG_SEEDS ?= 1 2 4 7 32 123 124 582 1893 2989
 sim-long:
-	$(MAKE) sim-quick SIM_SEEDS=1,2,4,7,32,123,124,582,1893,2989 SIM_BLOCKS=300 SIM_BLOCK_SIZE=100 \
-		SIM_TESTS='TestFullAppSimulation|TestAppImportExport'
+	set -e; for seed in $(SIM_LONG_SEEDS); do \
+		echo "== seed $$seed"; \
+		$(MAKE) --no-print-directory sim-quick SIM_SEEDS=$$seed SIM_BLOCKS=300 SIM_BLOCK_SIZE=100 \
+			SIM_TESTS='TestFullAppSimulation|TestAppImportExport' SIM_DB=goleveldb; \
+	done
 
 test-unit:
 	$(GO) test -count=1 ./x/...

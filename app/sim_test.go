@@ -123,20 +123,30 @@ func seeds(t *testing.T) []int64 {
 }
 
 // TestFullAppSimulation runs the whole app from a random genesis.
-// The market has to have worked, not only survived: across the seeds some
-// auctions ended with losers, and some leases ran dry and closed by
-// themselves.
+// The market has to have worked, not only survived: across the seeds (at
+// least minActivitySeeds of them; one seed alone may never see a lease run
+// dry) some auctions ended with losers, and some leases ran dry and closed
+// by themselves.
 func TestFullAppSimulation(t *testing.T) {
 	total := marketCounts{}
+	runSeeds := seeds(t)
 	t.Cleanup(func() {
 		t.Logf("computemarket messages delivered, by outcome:\n%s", marketsim.Outcomes())
 		t.Logf("market state at the end, all seeds: %s", total)
+		if len(runSeeds) < minActivitySeeds {
+			t.Logf("%d seed(s): the market-activity check needs %d", len(runSeeds), minActivitySeeds)
+			return
+		}
 		require.Positive(t, total["lease"], "no lease was created")
 		require.Positive(t, total["lease closed: CLOSE_REASON_INSUFFICIENT_FUNDS"], "no lease ran dry and closed by itself")
 		require.Positive(t, total["bid: BID_STATE_LOST"], "no auction ended with a losing bid")
 	})
-	simsx.RunWithSeeds(t, newSimApp, setupStateFactory, seeds(t), nil, total.add)
+	simsx.RunWithSeeds(t, newSimApp, setupStateFactory, runSeeds, nil, total.add)
 }
+
+// minActivitySeeds is how many seeds a run needs for TestFullAppSimulation
+// to require market activity of them together.
+const minActivitySeeds = 3
 
 // marketCounts counts the market's objects by kind and state.
 type marketCounts map[string]int
