@@ -29,9 +29,12 @@ import (
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	bankkeeper "github.com/cosmos/cosmos-sdk/x/bank/keeper"
 	distrkeeper "github.com/cosmos/cosmos-sdk/x/distribution/keeper"
+	evidencekeeper "github.com/cosmos/cosmos-sdk/x/evidence/keeper"
 	govkeeper "github.com/cosmos/cosmos-sdk/x/gov/keeper"
+	slashingkeeper "github.com/cosmos/cosmos-sdk/x/slashing/keeper"
 	"github.com/cosmos/cosmos-sdk/x/staking"
 	stakingkeeper "github.com/cosmos/cosmos-sdk/x/staking/keeper"
+	upgradekeeper "github.com/cosmos/cosmos-sdk/x/upgrade/keeper"
 
 	marketkeeper "github.com/daitchain/daitchain/x/computemarket/keeper"
 )
@@ -66,18 +69,29 @@ type App struct {
 	txConfig          client.TxConfig
 	interfaceRegistry codectypes.InterfaceRegistry
 
-	AccountKeeper authkeeper.AccountKeeper
-	BankKeeper    bankkeeper.BaseKeeper
-	StakingKeeper *stakingkeeper.Keeper
-	DistrKeeper   distrkeeper.Keeper
-	GovKeeper     *govkeeper.Keeper
-	MarketKeeper  marketkeeper.Keeper
+	AccountKeeper  authkeeper.AccountKeeper
+	BankKeeper     bankkeeper.BaseKeeper
+	StakingKeeper  *stakingkeeper.Keeper
+	SlashingKeeper slashingkeeper.Keeper
+	DistrKeeper    distrkeeper.Keeper
+	GovKeeper      *govkeeper.Keeper
+	EvidenceKeeper evidencekeeper.Keeper
+	UpgradeKeeper  *upgradekeeper.Keeper
+	MarketKeeper   marketkeeper.Keeper
 
 	sm *module.SimulationManager
 }
 
-// New builds the app on db.
+// New builds the app on db, able to execute the upgrades of Upgrades.
 func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppOptions, baseAppOptions ...func(*baseapp.BaseApp)) *App {
+	return newApp(logger, db, loadLatest, appOpts, Upgrades, baseAppOptions...)
+}
+
+// newApp is New with the upgrades the binary carries as a parameter, so that
+// tests can build the binaries before and after an upgrade.
+func newApp(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppOptions, upgrades []Upgrade,
+	baseAppOptions ...func(*baseapp.BaseApp),
+) *App {
 	var (
 		app        = &App{}
 		appBuilder *runtime.AppBuilder
@@ -92,13 +106,22 @@ func New(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.AppO
 		&app.AccountKeeper,
 		&app.BankKeeper,
 		&app.StakingKeeper,
+		&app.SlashingKeeper,
 		&app.DistrKeeper,
 		&app.GovKeeper,
+		&app.EvidenceKeeper,
+		&app.UpgradeKeeper,
 		&app.MarketKeeper,
 	); err != nil {
 		panic(err)
 	}
 	app.App = appBuilder.Build(db, baseAppOptions...)
+
+	// Upgrade handlers and the store loader of a pending upgrade must be in
+	// place before the stores are loaded.
+	if err := app.registerUpgrades(upgrades); err != nil {
+		panic(err)
+	}
 
 	// The simulation manager serves the SDK's simulation (app/sim_test.go).
 	// Its genesis accounts are plain accounts: the chain has no vesting.

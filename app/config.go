@@ -7,12 +7,14 @@ import (
 	bankmodulev1 "cosmossdk.io/api/cosmos/bank/module/v1"
 	consensusmodulev1 "cosmossdk.io/api/cosmos/consensus/module/v1"
 	distrmodulev1 "cosmossdk.io/api/cosmos/distribution/module/v1"
+	evidencemodulev1 "cosmossdk.io/api/cosmos/evidence/module/v1"
 	genutilmodulev1 "cosmossdk.io/api/cosmos/genutil/module/v1"
 	govmodulev1 "cosmossdk.io/api/cosmos/gov/module/v1"
 	mintmodulev1 "cosmossdk.io/api/cosmos/mint/module/v1"
 	slashingmodulev1 "cosmossdk.io/api/cosmos/slashing/module/v1"
 	stakingmodulev1 "cosmossdk.io/api/cosmos/staking/module/v1"
 	txconfigv1 "cosmossdk.io/api/cosmos/tx/config/v1"
+	upgrademodulev1 "cosmossdk.io/api/cosmos/upgrade/module/v1"
 	"cosmossdk.io/depinject"
 	"cosmossdk.io/depinject/appconfig"
 
@@ -25,6 +27,8 @@ import (
 	consensustypes "github.com/cosmos/cosmos-sdk/x/consensus/types"
 	_ "github.com/cosmos/cosmos-sdk/x/distribution"
 	distrtypes "github.com/cosmos/cosmos-sdk/x/distribution/types"
+	_ "github.com/cosmos/cosmos-sdk/x/evidence"
+	evidencetypes "github.com/cosmos/cosmos-sdk/x/evidence/types"
 	"github.com/cosmos/cosmos-sdk/x/genutil"
 	genutiltypes "github.com/cosmos/cosmos-sdk/x/genutil/types"
 	_ "github.com/cosmos/cosmos-sdk/x/gov"
@@ -35,6 +39,8 @@ import (
 	slashingtypes "github.com/cosmos/cosmos-sdk/x/slashing/types"
 	_ "github.com/cosmos/cosmos-sdk/x/staking"
 	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
+	_ "github.com/cosmos/cosmos-sdk/x/upgrade"
+	upgradetypes "github.com/cosmos/cosmos-sdk/x/upgrade/types"
 
 	"github.com/cosmos/cosmos-sdk/types/module"
 
@@ -95,12 +101,18 @@ func modules() []*appv1alpha1.ModuleConfig {
 		{
 			Name: "runtime",
 			Config: appconfig.WrapAny(&runtimev1alpha1.Module{
-				AppName:     Name,
-				PreBlockers: []string{authtypes.ModuleName},
+				AppName: Name,
+				// upgrade first: at an upgrade height its migrations must
+				// run before any other module touches the block.
+				PreBlockers: []string{upgradetypes.ModuleName, authtypes.ModuleName},
+				// evidence after slashing (which records the last block's
+				// signatures) and before staking (whose EndBlock turns the
+				// jailing into a validator-set update).
 				BeginBlockers: []string{
 					minttypes.ModuleName,
 					distrtypes.ModuleName,
 					slashingtypes.ModuleName,
+					evidencetypes.ModuleName,
 					stakingtypes.ModuleName,
 				},
 				// bank first (SDK v0.55); the market after staking and gov
@@ -120,7 +132,9 @@ func modules() []*appv1alpha1.ModuleConfig {
 					govtypes.ModuleName,
 					minttypes.ModuleName,
 					genutiltypes.ModuleName,
+					evidencetypes.ModuleName,
 					consensustypes.ModuleName,
+					upgradetypes.ModuleName,
 					markettypes.ModuleName,
 				},
 				OverrideStoreKeys: []*runtimev1alpha1.StoreKeyConfig{
@@ -153,6 +167,10 @@ func modules() []*appv1alpha1.ModuleConfig {
 		{Name: distrtypes.ModuleName, Config: appconfig.WrapAny(&distrmodulev1.Module{})},
 		{Name: govtypes.ModuleName, Config: appconfig.WrapAny(&govmodulev1.Module{})},
 		{Name: consensustypes.ModuleName, Config: appconfig.WrapAny(&consensusmodulev1.Module{})},
+		// Double-sign evidence from CometBFT slashes, jails and tombstones.
+		{Name: evidencetypes.ModuleName, Config: appconfig.WrapAny(&evidencemodulev1.Module{})},
+		// Software upgrades; the authority defaults to the gov module account.
+		{Name: upgradetypes.ModuleName, Config: appconfig.WrapAny(&upgrademodulev1.Module{})},
 		{Name: markettypes.ModuleName, Config: appconfig.WrapAny(&markettypes.Module{})},
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/cosmos/cosmos-sdk/baseapp"
 	"github.com/cosmos/cosmos-sdk/client"
+	"github.com/cosmos/cosmos-sdk/client/flags"
 	"github.com/cosmos/cosmos-sdk/client/tx"
 	"github.com/cosmos/cosmos-sdk/crypto/hd"
 	"github.com/cosmos/cosmos-sdk/crypto/keyring"
@@ -88,7 +89,12 @@ func Start(t testing.TB, editParams func(*types.Params), opts ...Option) *Chain 
 	// the end of every block: a test whose market loses track of a udait
 	// halts the chain at that block.
 	cfg.AppConstructor = func(val network.ValidatorI) servertypes.Application {
-		opts := simtestutil.AppOptionsMap{computemarket.FlagInvariantCheckPeriod: 1}
+		// The home is the node's own, so that x/upgrade keeps its
+		// upgrade-info.json there and not in the working directory.
+		opts := simtestutil.AppOptionsMap{
+			computemarket.FlagInvariantCheckPeriod: 1,
+			flags.FlagHome:                         val.GetCtx().Config.RootDir,
+		}
 		return app.New(val.GetCtx().Logger, dbm.NewMemDB(), true, opts,
 			baseapp.SetPruning(pruningtypes.NewPruningOptionsFromString(val.GetAppConfig().Pruning)),
 			baseapp.SetMinGasPrices(val.GetAppConfig().MinGasPrices),
