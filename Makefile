@@ -111,12 +111,14 @@ fuzz:
 	$(GO) test $(FUZZ_FLAGS) -fuzz '^FuzzRequirements$$' ./x/computemarket/types/
 	$(GO) test $(FUZZ_FLAGS) -fuzz '^FuzzParseDeploymentFile$$' ./x/computemarket/client/cli/
 	$(GO) test $(FUZZ_FLAGS) -fuzz '^FuzzMarketSequence$$' ./x/computemarket/keeper/
+	$(GO) test $(FUZZ_FLAGS) -fuzz '^FuzzGenesis$$' ./x/computemarket/keeper/
 
-## bench: auction close vs bids, EndBlock vs idle leases (keeper, in memory),
+## bench: auction close vs bids, EndBlock vs idle leases, the worst block of 10,000 exhaustions (keeper, in memory),
 ## and gas per message on a real in-process node
 bench:
 	$(GO) test -run '^$$' -bench 'AuctionClose' -benchtime 50x ./x/computemarket/keeper/
 	$(GO) test -run '^$$' -bench 'EndBlockIdleLeases' -benchtime 5000x -count 3 ./x/computemarket/keeper/
+	$(GO) test -run '^$$' -bench 'EndBlockExhaustions' -benchtime 3x ./x/computemarket/keeper/
 	$(GO) test -run '^$$' -bench 'Gas' -benchtime 1x ./tests/e2e/
 
 clean:

@@ -3,139 +3,97 @@ package keeper
 import (
 	"context"
 	"errors"
-	"math"
+	"fmt"
 
 	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
 
 	"github.com/daitchain/daitchain/x/computemarket/types"
 )
 
-// EndBlocker runs the work scheduled at height h, in SPEC section 5's order:
+// EndBlocker runs the work scheduled up to height h, in SPEC section 5's
+// order:
 //
-//  1. the take of every paying lease goes to the community pool (the
-//     leases' own payments are applied lazily; see escrow.go);
-//  2. leases in INSUFFICIENT_FUNDS since h-1 close, their groups pause;
-//  3. auctions whose window ends at h are matched;
-//  4. ACTIVE leases whose escrow cannot pay h+1 (those created at h
-//     included) become INSUFFICIENT_FUNDS.
+//  1. leases in INSUFFICIENT_FUNDS since h-1 close, their groups pause;
+//  2. auctions whose window ends at h are matched;
+//  3. ACTIVE leases whose escrow cannot pay h+1 (those created at h
+//     included) become INSUFFICIENT_FUNDS;
+//  4. the take changes booked up to h join take_per_block, and the take of
+//     every lease paying at h goes to the community pool in one transfer
+//     (the leases' own payments are applied lazily; see escrow.go);
+//  5. closed objects past the retention window are pruned.
 //
-// Each step reads only the queue entries of height h: the cost does not
-// grow with leases or groups that change nothing now. A block before
-// next_due has no entries at all and does one read and the take transfer.
+// SPEC lists the take first; it is one transfer of a sum that steps 1-3
+// do not change for h (a lease created at h pays from h+1, one running dry
+// at h has paid h), so the order only matters to an item carried over from
+// an earlier height, whose lease then pays h too.
+//
+// Steps 1-3 process at most max_items_per_block items, each in its own
+// cached context (schedule.go); what is left carries over, oldest first.
+// Each step reads only due entries: the cost does not grow with leases or
+// groups that change nothing now. A block before next_due does one read,
+// the take transfer and one prune-queue read.
 func (k Keeper) EndBlocker(ctx context.Context) error {
 	h := height(ctx)
-	nextDue, err := k.nextDue.Get(ctx)
-	switch {
-	case errors.Is(err, collections.ErrNotFound):
-		return k.payTake(ctx)
-	case err != nil:
+	due, err := k.isDue(ctx, h)
+	if err != nil {
 		return err
-	case h < nextDue:
-		return k.payTake(ctx)
 	}
-	if err := k.startTake(ctx, h); err != nil {
+	params, err := k.GetParams(ctx)
+	if err != nil {
 		return err
+	}
+	if due {
+		if err := k.runSchedules(ctx, h, params.MaxItemsPerBlock); err != nil {
+			return errorsmod.Wrapf(err, "schedules at height %d", h)
+		}
+		// after the items: a carried-over auction books its lease's take
+		// from this height on
+		if err := k.applyTakeChanges(ctx, h); err != nil {
+			return errorsmod.Wrapf(err, "take changes at height %d", h)
+		}
 	}
 	if err := k.payTake(ctx); err != nil {
-		return err
+		return errorsmod.Wrapf(err, "take transfer at height %d", h)
 	}
-	steps := []struct {
-		queue collections.KeySet[collections.Pair[int64, uint64]]
-		run   func(id uint64) error
-	}{
-		{k.leaseCloseQueue, func(id uint64) error {
-			return k.closeLeaseAndPause(ctx, id, types.CloseReasonInsufficientFunds)
-		}},
-		{k.auctionQueue, func(id uint64) error { return k.closeAuction(ctx, id) }},
-		{k.leaseExhaustQueue, func(id uint64) error { return k.markInsufficient(ctx, id, h) }},
-	}
-	for _, step := range steps {
-		if err := drain(ctx, step.queue, h, step.run); err != nil {
+	if due {
+		if err := k.updateNextDue(ctx); err != nil {
 			return err
 		}
 	}
-	return k.updateNextDue(ctx)
-}
-
-// updateNextDue sets next_due to the first height any schedule has work
-// at, after a busy EndBlock emptied the entries up to now.
-func (k Keeper) updateNextDue(ctx context.Context) error {
-	next := int64(math.MaxInt64)
-	for _, q := range []collections.KeySet[collections.Pair[int64, uint64]]{k.leaseCloseQueue, k.auctionQueue, k.leaseExhaustQueue} {
-		first, found, err := firstKey(ctx, q)
-		if err != nil {
-			return err
-		}
-		if found && first.K1() < next {
-			next = first.K1()
-		}
-	}
-	it, err := k.takeStarts.Iterate(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = it.Close() }()
-	if it.Valid() {
-		started, err := it.Key()
-		if err != nil {
-			return err
-		}
-		next = min(next, started+1)
-	}
-	if next == math.MaxInt64 {
-		return k.nextDue.Remove(ctx)
-	}
-	return k.nextDue.Set(ctx, next)
-}
-
-func firstKey(ctx context.Context, q collections.KeySet[collections.Pair[int64, uint64]]) (collections.Pair[int64, uint64], bool, error) {
-	it, err := q.Iterate(ctx, nil)
-	if err != nil {
-		return collections.Pair[int64, uint64]{}, false, err
-	}
-	defer func() { _ = it.Close() }()
-	if !it.Valid() {
-		return collections.Pair[int64, uint64]{}, false, nil
-	}
-	key, err := it.Key()
-	return key, err == nil, err
-}
-
-// drain removes the entries of a height-keyed queue up to h and runs each.
-// The entries are listed first, so run may add to the queue.
-func drain(ctx context.Context, q collections.KeySet[collections.Pair[int64, uint64]], h int64, run func(id uint64) error) error {
-	it, err := q.Iterate(ctx, collections.NewPrefixUntilPairRange[int64, uint64](h))
-	if err != nil {
-		return err
-	}
-	keys, err := it.Keys()
-	if err != nil {
-		return err
-	}
-	for _, key := range keys {
-		if err := q.Remove(ctx, key); err != nil {
-			return err
-		}
-		if err := run(key.K2()); err != nil {
-			return err
-		}
+	if err := k.prune(ctx, h, params); err != nil {
+		return errorsmod.Wrapf(err, "pruning at height %d", h)
 	}
 	return nil
 }
 
-// markInsufficient settles an ACTIVE lease through h; its escrow can no
-// longer pay the next block, so it is INSUFFICIENT_FUNDS and closes at h+1
-// unless topped up first.
-func (k Keeper) markInsufficient(ctx context.Context, id uint64, h int64) error {
-	l, e, err := k.settledLease(ctx, id, h)
+// isDue reports whether any schedule may have work at h.
+func (k Keeper) isDue(ctx context.Context, h int64) (bool, error) {
+	nextDue, err := k.nextDue.Get(ctx)
+	switch {
+	case errors.Is(err, collections.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return h >= nextDue, nil
+}
+
+// markInsufficient settles an ACTIVE lease through its exhaustion height
+// due (the entry's own height, even when the item was carried over to a
+// later block); its escrow can no longer pay the next block, so it is
+// INSUFFICIENT_FUNDS and closes at due+1 unless topped up first. Its take
+// stopped at due+1 when the window was booked.
+func (k Keeper) markInsufficient(ctx context.Context, id uint64, due int64) error {
+	l, e, err := k.settledLease(ctx, id, due)
 	if err != nil {
 		return err
 	}
-	if l.State != types.LeaseActive || e.Balance.Amount.GTE(l.Price.Amount) {
-		return nil // closed or topped up since; the entry was stale
+	if !l.IsLive() || l.State != types.LeaseActive {
+		return errorsmod.Wrapf(types.ErrInvalidLeaseState, "lease %d due to run dry at %d is %s", id, due, l.State)
 	}
-	if err := k.removeTake(ctx, l); err != nil {
-		return err
+	if e.Balance.Amount.GTE(l.Price.Amount) {
+		return errorsmod.Wrapf(types.ErrInvalidLeaseState, "lease %d due to run dry at %d still holds %s at price %s", id, due, e.Balance, l.Price)
 	}
 	l.State = types.LeaseInsufficientFunds
 	if err := k.saveLeaseAndEscrow(ctx, l, e); err != nil {
@@ -145,4 +103,12 @@ func (k Keeper) markInsufficient(ctx context.Context, id uint64, h int64) error 
 		return err
 	}
 	return emit(ctx, &types.EventLeaseInsufficientFunds{Id: l.Id, GroupId: l.GroupId, Tenant: l.Tenant, Provider: l.Provider, Balance: e.Balance})
+}
+
+// wrapAt names the object and height of a failure (STYLE rule 9).
+func wrapAt(err error, what string, id uint64, h int64) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s %d at height %d: %w", what, id, h, err)
 }

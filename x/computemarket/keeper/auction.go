@@ -37,17 +37,17 @@ func PickWinner(bids []types.Bid, eligible func(types.Bid) (bool, error)) (winne
 	return winner, ok, nil
 }
 
-// closeAuction matches a group whose window ends now: the best eligible
-// OPEN bid wins and becomes a lease, every other OPEN bid is LOST. With no
-// eligible bid the group becomes ORDERED and waits for the first acceptable
-// bid.
-func (k Keeper) closeAuction(ctx context.Context, groupID uint64) error {
+// closeAuction matches a group whose window ended at due: the best
+// eligible OPEN bid wins and becomes a lease (created now: it pays from the
+// next height), every other OPEN bid is LOST. With no eligible bid the
+// group becomes ORDERED and waits for the first acceptable bid.
+func (k Keeper) closeAuction(ctx context.Context, groupID uint64, due int64) error {
 	g, err := k.GetGroup(ctx, groupID)
 	if err != nil {
 		return err
 	}
-	if g.State != types.GroupOpen {
-		return nil // paused or closed since; its queue entry was stale
+	if g.State != types.GroupOpen || g.AuctionEnd != due {
+		return errorsmod.Wrapf(types.ErrInvalidGroupState, "group %d due for its auction end at %d is %s with auction_end %d", g.Id, due, g.State, g.AuctionEnd)
 	}
 	bids, err := k.openBids(ctx, g.Id)
 	if err != nil {
@@ -62,7 +62,7 @@ func (k Keeper) closeAuction(ctx context.Context, groupID uint64) error {
 		return err
 	}
 	if ok {
-		_, err := k.createLease(ctx, g, winner)
+		_, err := k.createLease(ctx, g, winner, due)
 		return err
 	}
 	if err := k.loseOpenBids(ctx, g.Id); err != nil {
@@ -101,6 +101,12 @@ func (k Keeper) CreateLease(ctx context.Context, msg *types.MsgCreateLease) (uin
 	if err := requireSigner(msg.Owner, g.Owner, "group", g.Id); err != nil {
 		return 0, err
 	}
+	if g, err = k.catchUpGroup(ctx, g); err != nil {
+		return 0, err
+	}
+	if bid, err = k.GetBid(ctx, msg.BidId); err != nil {
+		return 0, err
+	}
 	if bid.State != types.BidOpen {
 		return 0, errorsmod.Wrapf(types.ErrInvalidBidState, "bid %d is %s", bid.Id, bid.State)
 	}
@@ -118,6 +124,6 @@ func (k Keeper) CreateLease(ctx context.Context, msg *types.MsgCreateLease) (uin
 	if err := k.requireEligible(ctx, params.AuditorWhitelist, addr, g); err != nil {
 		return 0, err
 	}
-	l, err := k.createLease(ctx, g, bid)
+	l, err := k.createLease(ctx, g, bid, height(ctx))
 	return l.Id, err
 }

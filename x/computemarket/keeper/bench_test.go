@@ -7,8 +7,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"cosmossdk.io/math"
-
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/daitchain/daitchain/x/computemarket/types"
@@ -100,7 +98,12 @@ const (
 
 // idleLeases is a genesis with n MATCHED groups, each with an ACTIVE lease
 // whose escrow lasts a million blocks.
-func idleLeases(n int, h int64) types.GenesisState {
+func idleLeases(n int, h int64) types.GenesisState { return leasesGenesis(n, h, idleDeposit) }
+
+// leasesGenesis is a genesis with n MATCHED groups, each with an ACTIVE
+// lease at idlePrice settled at h whose escrow holds escrow udait: all of
+// them run dry at the same height, h + escrow/idlePrice.
+func leasesGenesis(n int, h, escrow int64) types.GenesisState {
 	gs := *types.DefaultGenesis()
 	gs.Params.AuditorWhitelist = []string{str(auditorX)}
 	tenant := str(tenant1)
@@ -114,8 +117,8 @@ func idleLeases(n int, h int64) types.GenesisState {
 		id := uint64(i)
 		provider := gs.Providers[i%providers].Owner
 		s := spec(fmt.Sprintf("g%d", i), idlePrice, idleDeposit)
-		gs.Groups = append(gs.Groups, types.Group{Id: id, DeploymentId: 1, Owner: tenant, Spec: s, State: types.GroupMatched, OpenedAt: h, AuctionEnd: h, CreatedHeight: h})
-		gs.Escrows = append(gs.Escrows, types.Escrow{GroupId: id, Owner: tenant, Balance: udait(idleDeposit), Deposited: udait(idleDeposit), SettledHeight: h})
+		gs.Groups = append(gs.Groups, types.Group{Id: id, DeploymentId: 1, Owner: tenant, Spec: s, State: types.GroupMatched, OpenedAt: h, AuctionEnd: h, CreatedHeight: h, LeaseId: id})
+		gs.Escrows = append(gs.Escrows, types.Escrow{GroupId: id, Owner: tenant, Balance: udait(escrow), Deposited: udait(escrow), SettledHeight: h})
 		gs.Bids = append(gs.Bids, types.Bid{Id: id, GroupId: id, Provider: provider, Price: udait(idlePrice), Deposit: zero, State: types.BidActive, CreatedHeight: h})
 		gs.Leases = append(gs.Leases, types.Lease{
 			Id: id, BidId: id, GroupId: id, DeploymentId: 1, Tenant: tenant, Provider: provider,
@@ -124,6 +127,27 @@ func idleLeases(n int, h int64) types.GenesisState {
 		})
 	}
 	gs.NextDeploymentId, gs.NextGroupId, gs.NextBidId, gs.NextLeaseId = 2, uint64(n+1), uint64(n+1), uint64(n+1)
-	_ = math.ZeroInt
 	return gs
+}
+
+// BenchmarkEndBlockExhaustions measures the worst block: 10,000 leases run
+// dry at one height and EndBlock takes max_items_per_block (1,000) of them;
+// the rest carry over. Setting up each iteration is not timed.
+func BenchmarkEndBlockExhaustions(b *testing.B) {
+	const n, blocks = 10_000, 5
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		m := newMarket(b)
+		h := m.ctx.BlockHeight()
+		require.NoError(b, m.k.InitGenesis(m.ctx, leasesGenesis(n, h, blocks*idlePrice)))
+		m.fund(moduleAddr, int64(n)*blocks*idlePrice)
+		for at := h + 1; at < h+blocks; at++ {
+			require.NoError(b, m.k.EndBlocker(m.ctx.WithBlockHeight(at)))
+		}
+		m.cms.Commit()
+		b.StartTimer()
+		if err := m.k.EndBlocker(m.ctx.WithBlockHeight(h + blocks)); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

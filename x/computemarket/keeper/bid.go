@@ -33,6 +33,9 @@ func (k Keeper) CreateBid(ctx context.Context, msg *types.MsgCreateBid) (bidID, 
 	if err != nil {
 		return 0, 0, err
 	}
+	if g, err = k.catchUpGroup(ctx, g); err != nil {
+		return 0, 0, err
+	}
 	if g.State != types.GroupOpen && g.State != types.GroupOrdered {
 		return 0, 0, errorsmod.Wrapf(types.ErrInvalidGroupState, "group %d is %s; bids go to OPEN or ORDERED groups", g.Id, g.State)
 	}
@@ -84,28 +87,24 @@ func (k Keeper) CreateBid(ctx context.Context, msg *types.MsgCreateBid) (bidID, 
 		return 0, 0, err
 	}
 	if g.State == types.GroupOrdered {
-		l, err := k.createLease(ctx, g, bid)
+		l, err := k.createLease(ctx, g, bid, height(ctx))
 		return id, l.Id, err
 	}
 	return id, 0, nil
 }
 
 // requireNoLiveBid enforces one OPEN or ACTIVE bid per provider and group.
+// The index is keyed by liveness, so ended bids are never read.
 func (k Keeper) requireNoLiveBid(ctx context.Context, provider sdk.AccAddress, groupID uint64) error {
-	ids, err := idsOf(ctx, k.bids.Indexes.Provider, collections.Join(provider, groupID))
+	ids, err := idsOf(ctx, k.bids.Indexes.Provider, collections.Join3(provider, true, groupID))
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	b, err := k.GetBid(ctx, ids[0])
 	if err != nil {
 		return err
 	}
-	for _, id := range ids {
-		b, err := k.GetBid(ctx, id)
-		if err != nil {
-			return err
-		}
-		if b.State == types.BidOpen || b.State == types.BidActive {
-			return errorsmod.Wrapf(types.ErrBidExists, "bid %d of %s on group %d is %s", b.Id, b.Provider, groupID, b.State)
-		}
-	}
-	return nil
+	return errorsmod.Wrapf(types.ErrBidExists, "bid %d of %s on group %d is %s", b.Id, b.Provider, groupID, b.State)
 }
 
 // requireEligible checks the group's requirements against the provider's
@@ -145,32 +144,43 @@ func (k Keeper) CloseBid(ctx context.Context, msg *types.MsgCloseBid) error {
 	if err := requireSigner(msg.Provider, bid.Provider, "bid", bid.Id); err != nil {
 		return err
 	}
+	g, err := k.GetGroup(ctx, bid.GroupId)
+	if err != nil {
+		return err
+	}
+	if g, err = k.catchUpGroup(ctx, g); err != nil {
+		return err
+	}
+	if bid, err = k.GetBid(ctx, msg.BidId); err != nil {
+		return err
+	}
 	switch bid.State {
 	case types.BidOpen:
-		return k.endBid(ctx, bid, types.BidClosed)
+		return k.endBid(ctx, bid, types.BidClosed, height(ctx))
 	case types.BidActive:
-		leaseID, found, err := k.liveLease(ctx, bid.GroupId)
-		if err != nil {
-			return err
-		}
+		leaseID, found := liveLeaseOf(g)
 		if !found {
-			return errorsmod.Wrapf(types.ErrInvalidLeaseState, "bid %d is ACTIVE but its group has no live lease", bid.Id)
+			return errorsmod.Wrapf(types.ErrInvalidLeaseState, "bid %d is ACTIVE but group %d has no live lease", bid.Id, g.Id)
 		}
-		return k.closeLeaseAndPause(ctx, leaseID, types.CloseReasonProvider)
+		return k.closeLeaseAndPause(ctx, leaseID, types.CloseReasonProvider, height(ctx))
 	default:
 		return errorsmod.Wrapf(types.ErrInvalidBidState, "bid %d is %s", bid.Id, bid.State)
 	}
 }
 
-// endBid moves a bid to LOST or CLOSED and returns its deposit.
-func (k Keeper) endBid(ctx context.Context, bid types.Bid, state types.BidState) error {
+// endBid moves a bid to LOST or CLOSED as of height at and returns its
+// deposit.
+func (k Keeper) endBid(ctx context.Context, bid types.Bid, state types.BidState, at int64) error {
 	bid.State = state
-	bid.ClosedHeight = height(ctx)
+	bid.ClosedHeight = at
 	if err := k.bids.Set(ctx, bid.Id, bid); err != nil {
 		return err
 	}
-	if err := k.pay(ctx, bid.Provider, bid.Deposit); err != nil {
+	if err := k.queuePrune(ctx, types.PruneBid, bid.Id, at); err != nil {
 		return err
+	}
+	if err := k.pay(ctx, bid.Provider, bid.Deposit); err != nil {
+		return wrapAt(err, "bid", bid.Id, at)
 	}
 	if state == types.BidLost {
 		return emit(ctx, &types.EventBidLost{Id: bid.Id, GroupId: bid.GroupId, Provider: bid.Provider})
@@ -202,7 +212,7 @@ func (k Keeper) loseOpenBids(ctx context.Context, groupID uint64) error {
 		return err
 	}
 	for _, b := range bids {
-		if err := k.endBid(ctx, b, types.BidLost); err != nil {
+		if err := k.endBid(ctx, b, types.BidLost, height(ctx)); err != nil {
 			return err
 		}
 	}

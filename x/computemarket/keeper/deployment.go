@@ -24,7 +24,9 @@ func (k Keeper) CreateDeployment(ctx context.Context, msg *types.MsgCreateDeploy
 		if err := checkGroupSpec(params, spec); err != nil {
 			return 0, nil, err
 		}
-		total = total.Add(spec.Deposit.Amount)
+		if total, err = types.SafeAdd("deposits of the groups", total, spec.Deposit.Amount); err != nil {
+			return 0, nil, err
+		}
 	}
 	if err := k.pull(ctx, msg.Owner, sdk.NewCoin(types.Denom, total)); err != nil {
 		return 0, nil, err
@@ -101,6 +103,9 @@ func (k Keeper) CloseDeployment(ctx context.Context, msg *types.MsgCloseDeployme
 		if g.State == types.GroupClosed {
 			continue
 		}
+		if g, err = k.catchUpGroup(ctx, g); err != nil {
+			return err
+		}
 		if err := k.closeGroup(ctx, g, types.CloseReasonDeploymentClosed); err != nil {
 			return err
 		}
@@ -108,6 +113,9 @@ func (k Keeper) CloseDeployment(ctx context.Context, msg *types.MsgCloseDeployme
 	d.State = types.DeploymentClosed
 	d.ClosedHeight = height(ctx)
 	if err := k.deployments.Set(ctx, d.Id, d); err != nil {
+		return err
+	}
+	if err := k.queuePrune(ctx, types.PruneDeployment, d.Id, d.ClosedHeight); err != nil {
 		return err
 	}
 	return emit(ctx, &types.EventDeploymentClosed{Id: d.Id, Owner: d.Owner})

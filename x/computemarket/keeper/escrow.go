@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
 	"cosmossdk.io/math"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -25,12 +26,22 @@ import (
 //
 // The protocol take t of every paying lease is summed in take_per_block, so
 // the community pool receives exactly the per-block sum with one transfer
-// per block. A lease created at c pays from c+1: its take waits in
-// take_starts[c] until then.
+// per block. A lease pays in a window of heights [from, x]: from its first
+// paid height to its exhaustion height. The window is known in advance, so
+// its edges are booked as changes of take_per_block keyed by height
+// (take_changes: +t at from, -t at x+1), one summed entry per height. The
+// take therefore stays exact even when the lease's own state change is
+// carried over to a later block (docs/adr/0003-per-block-item-limit.md).
 
 // TakeOf is the protocol's share of one payment: floor(price*bps/10000).
-func TakeOf(price math.Int, takeRateBps uint32) math.Int {
-	return price.MulRaw(int64(takeRateBps)).QuoRaw(int64(types.MaxTakeRateBps))
+// Prices are bounded by types.MaxAmount, so the product fits; the check
+// keeps a corrupt or unbounded price from reaching a panic.
+func TakeOf(price math.Int, takeRateBps uint32) (math.Int, error) {
+	p, err := types.SafeMul("take of price", price, math.NewIntFromUint64(uint64(takeRateBps)))
+	if err != nil {
+		return math.Int{}, err
+	}
+	return p.QuoRaw(int64(types.MaxTakeRateBps)), nil
 }
 
 // neverExhausted stands for an exhaustion height beyond any real chain's
@@ -40,6 +51,9 @@ const neverExhausted int64 = 1 << 62
 // exhaustionHeight is the last height an ACTIVE lease pays (SPEC rule 1);
 // it becomes INSUFFICIENT_FUNDS at the end of that height.
 func exhaustionHeight(l types.Lease, e types.Escrow) int64 {
+	if !l.Price.Amount.IsPositive() {
+		return neverExhausted // refused by genesis validation; never divide by it
+	}
 	n := e.Balance.Amount.Quo(l.Price.Amount)
 	if !n.IsInt64() || n.Int64() >= neverExhausted-l.SettledHeight {
 		return neverExhausted
@@ -50,7 +64,7 @@ func exhaustionHeight(l types.Lease, e types.Escrow) int64 {
 // settle applies the payments of the heights (s, to] to an ACTIVE lease and
 // its escrow. It changes only the two values, the caller stores them.
 func settle(l *types.Lease, e *types.Escrow, to int64) {
-	if l.State != types.LeaseActive || to <= l.SettledHeight {
+	if l.State != types.LeaseActive || to <= l.SettledHeight || !l.Price.Amount.IsPositive() {
 		return
 	}
 	n := math.NewInt(to - l.SettledHeight)
@@ -66,7 +80,7 @@ func settle(l *types.Lease, e *types.Escrow, to int64) {
 
 // Earned is what a lease has earned its provider: p - t for every block paid.
 func Earned(l types.Lease) math.Int {
-	if l.Price.Amount.IsZero() {
+	if !l.Price.Amount.IsPositive() {
 		return math.ZeroInt()
 	}
 	blocks := l.Spent.Amount.Quo(l.Price.Amount)
@@ -99,42 +113,75 @@ func (k Keeper) saveLeaseAndEscrow(ctx context.Context, l types.Lease, e types.E
 	return k.escrows.Set(ctx, e.GroupId, e)
 }
 
-// addTake puts a lease's take among the payers: from the next height when
-// the lease was created at this height, at once otherwise.
-func (k Keeper) addTake(ctx context.Context, l types.Lease) error {
-	return k.changeTake(ctx, l, l.Take.Amount)
+// payFrom is the first height whose EndBlock a live ACTIVE lease may still
+// pay at, seen from a transaction at h: h itself, or c+1 for a lease
+// created at h.
+func payFrom(ctx context.Context, l types.Lease) int64 {
+	return max(l.CreatedHeight+1, height(ctx))
 }
 
-// removeTake takes a lease out of the payers.
-func (k Keeper) removeTake(ctx context.Context, l types.Lease) error {
-	return k.changeTake(ctx, l, l.Take.Amount.Neg())
+// paidWindow is the span of heights a live lease pays its take over, as
+// booked: from the block after its creation to its exhaustion height (for
+// an INSUFFICIENT_FUNDS lease, the height it was settled through when it
+// ran dry). A top-up that revived a lease left a gap in the past; only the
+// part at and after the current height matters to the schedule, and there
+// the window is exact. ok is false for a lease that never pays.
+func paidWindow(l types.Lease, e types.Escrow) (from, last int64, ok bool) {
+	from, last = l.CreatedHeight+1, l.SettledHeight
+	if l.State == types.LeaseActive {
+		last = exhaustionHeight(l, e)
+	}
+	return from, last, l.IsLive() && from <= last
 }
 
-func (k Keeper) changeTake(ctx context.Context, l types.Lease, delta math.Int) error {
-	if delta.IsZero() {
+// startPaying books the take of an ACTIVE lease from now to its exhaustion.
+func (k Keeper) startPaying(ctx context.Context, l types.Lease, e types.Escrow) error {
+	return k.bookWindow(ctx, l, e, l.Take.Amount)
+}
+
+// stopPaying removes the take of an ACTIVE lease from now on; e must give
+// the same exhaustion height as when the window was booked (as stored, or
+// settled: settling does not move it).
+func (k Keeper) stopPaying(ctx context.Context, l types.Lease, e types.Escrow) error {
+	return k.bookWindow(ctx, l, e, l.Take.Amount.Neg())
+}
+
+// bookWindow adds delta to take_per_block over [payFrom, x].
+func (k Keeper) bookWindow(ctx context.Context, l types.Lease, e types.Escrow, delta math.Int) error {
+	from, x := payFrom(ctx, l), exhaustionHeight(l, e)
+	if from > x || delta.IsZero() {
 		return nil
 	}
-	h := height(ctx)
-	if l.CreatedHeight == h {
-		cur, err := k.takeStarts.Get(ctx, h)
-		if err != nil && !errors.Is(err, collections.ErrNotFound) {
-			return err
-		}
-		if err != nil {
-			cur = math.ZeroInt()
-		}
-		if next := cur.Add(delta); next.IsZero() {
-			return k.takeStarts.Remove(ctx, h)
-		} else if err := k.takeStarts.Set(ctx, h, next); err != nil {
-			return err
-		}
-		return k.noteDue(ctx, h+1)
+	if err := k.changeTakeAt(ctx, from, delta); err != nil {
+		return err
 	}
-	cur, err := k.TakePerBlock(ctx)
+	return k.changeTakeAt(ctx, x+1, delta.Neg())
+}
+
+// changeTakeAt adds delta to the take change booked at height at (the first
+// EndBlock it applies to); a sum of zero leaves no entry.
+func (k Keeper) changeTakeAt(ctx context.Context, at int64, delta math.Int) error {
+	if at < height(ctx) {
+		return errorsmod.Wrapf(types.ErrInvalidLeaseState, "take change at height %d, before the current height %d", at, height(ctx))
+	}
+	cur, err := k.takeChanges.Get(ctx, at)
+	switch {
+	case errors.Is(err, collections.ErrNotFound):
+		cur = math.ZeroInt()
+	case err != nil:
+		return err
+	}
+	next, err := types.SafeAdd("take change", cur, delta)
 	if err != nil {
 		return err
 	}
-	return k.setTakePerBlock(ctx, cur.Add(delta))
+	if next.IsZero() {
+		return k.takeChanges.Remove(ctx, at)
+	}
+	if err := k.takeChanges.Set(ctx, at, next); err != nil {
+		return err
+	}
+	return k.noteDue(ctx, at)
 }
 
 // TakePerBlock is the take the community pool receives at the next EndBlock
@@ -156,10 +203,10 @@ func (k Keeper) setTakePerBlock(ctx context.Context, v math.Int) error {
 	return k.takePerBlock.Set(ctx, v)
 }
 
-// startTake runs first in a busy EndBlock h: the take of the leases
-// created before h joins take_per_block (a lease first pays at c+1).
-func (k Keeper) startTake(ctx context.Context, h int64) error {
-	it, err := k.takeStarts.Iterate(ctx, new(collections.Range[int64]).EndExclusive(h))
+// applyTakeChanges runs first in a busy EndBlock h: the changes booked for
+// heights up to h join take_per_block.
+func (k Keeper) applyTakeChanges(ctx context.Context, h int64) error {
+	it, err := k.takeChanges.Iterate(ctx, new(collections.Range[int64]).EndInclusive(h))
 	if err != nil {
 		return err
 	}
@@ -172,12 +219,35 @@ func (k Keeper) startTake(ctx context.Context, h int64) error {
 		return err
 	}
 	for _, kv := range kvs {
-		total = total.Add(kv.Value)
-		if err := k.takeStarts.Remove(ctx, kv.Key); err != nil {
+		if total, err = types.SafeAdd("take per block", total, kv.Value); err != nil {
+			return err
+		}
+		if err := k.takeChanges.Remove(ctx, kv.Key); err != nil {
 			return err
 		}
 	}
+	if total.IsNegative() {
+		return errorsmod.Wrapf(types.ErrInvariantBroken, "take per block %s is negative at height %d", total, h)
+	}
 	return k.setTakePerBlock(ctx, total)
+}
+
+// payPastTake pays the community pool, at once, the take of the blocks a
+// lease created as of an earlier height has already paid for (from its
+// first paid height to the block before this one, or its exhaustion if
+// sooner): those blocks' EndBlocks did not know of it. The escrow pays its
+// price for them when the lease is next settled; the take part is in the
+// pool now, as it would be had the item run on time.
+func (k Keeper) payPastTake(ctx context.Context, l types.Lease, e types.Escrow) error {
+	from, last := l.CreatedHeight+1, min(exhaustionHeight(l, e), height(ctx)-1)
+	if from > last || !l.Take.Amount.IsPositive() {
+		return nil
+	}
+	lump, err := types.SafeMul("past take", l.Take.Amount, math.NewInt(last-from+1))
+	if err != nil {
+		return err
+	}
+	return k.distr.FundCommunityPool(ctx, sdk.NewCoins(sdk.NewCoin(types.Denom, lump)), k.account.GetModuleAddress(types.ModuleName))
 }
 
 // payTake moves the take of every paying lease to the community pool.

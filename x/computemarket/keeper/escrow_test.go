@@ -163,7 +163,7 @@ func TestExportImportIsByteExact(t *testing.T) {
 	m.endBlock(t)
 
 	before := m.kvPairs(t)
-	waiting := fmt.Sprintf("%X", types.TakeStartsKey.Bytes())
+	waiting := fmt.Sprintf("%X", types.TakeChangesKey.Bytes())
 	require.True(t, slices.ContainsFunc(before, func(kv string) bool { return strings.HasPrefix(kv, waiting) }),
 		"the test needs a take waiting to start")
 	gs, err := m.k.ExportGenesis(m.ctx)

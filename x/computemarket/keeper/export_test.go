@@ -16,3 +16,8 @@ func (k Keeper) AuctionQueue() collections.KeySet[collections.Pair[int64, uint64
 func (k Keeper) LiveLease(ctx context.Context, groupID uint64) (id uint64, found bool, err error) {
 	return k.liveLease(ctx, groupID)
 }
+
+// HasBacklog reports whether the last EndBlock carried items over.
+func (k Keeper) HasBacklog(ctx context.Context) (bool, error) {
+	return k.scheduleBacklog.Has(ctx)
+}

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
 	"cosmossdk.io/math"
 
 	"github.com/daitchain/daitchain/x/computemarket/types"
@@ -60,11 +61,6 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 		if err := k.groups.Set(ctx, g.Id, g); err != nil {
 			return err
 		}
-		if g.State == types.GroupOpen {
-			if err := k.enqueue(ctx, k.auctionQueue, g.AuctionEnd, g.Id); err != nil {
-				return err
-			}
-		}
 	}
 	for _, e := range gs.Escrows {
 		if err := k.escrows.Set(ctx, e.GroupId, e); err != nil {
@@ -76,51 +72,159 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 			return err
 		}
 	}
-	// The take of an ACTIVE lease joins take_per_block from its first paid
-	// height c+1. The first EndBlock after the import runs at the initial
-	// height i (the context's): a lease created at c >= i-1 waits in
-	// take_starts[c] as it did before the export, the others pay at once.
-	first := height(ctx)
-	take := math.ZeroInt()
-	starts := map[int64]math.Int{}
+	failed := map[failedKey]bool{}
+	for _, f := range gs.FailedItems {
+		key := collections.Join(int32(f.Queue), f.Id)
+		if err := k.failedItems.Set(ctx, key, f); err != nil {
+			return err
+		}
+		failed[failedKey{f.Queue, f.Id}] = true
+	}
 	for _, l := range gs.Leases {
 		if err := k.leases.Set(ctx, l.Id, l); err != nil {
 			return err
 		}
-		if l.State == types.LeaseClosed {
+	}
+	if err := k.rebuildSchedules(ctx, gs, failed); err != nil {
+		return err
+	}
+	// Items the exported chain had carried over are still due: the mark
+	// says so, as of the exported height.
+	if last := height(ctx) - 1; last >= 0 {
+		left, err := k.hasDueItems(ctx, last)
+		if err != nil {
+			return err
+		}
+		if left {
+			if err := k.scheduleBacklog.Set(ctx, last); err != nil {
+				return err
+			}
+		}
+	}
+	return k.rebuildPruneQueue(ctx, gs, failed)
+}
+
+// failedKey names a failed item in a map (collections pairs hold pointers
+// and cannot be map keys).
+type failedKey struct {
+	queue types.ScheduleQueue
+	id    uint64
+}
+
+// rebuildSchedules rebuilds the auction and lease queues and the take
+// schedule from the objects, as the live chain holds them after the
+// EndBlock of the export height. The first EndBlock after the import runs
+// at the initial height i (the context's): take changes booked for heights
+// before i were applied to take_per_block, later ones wait in
+// take_changes. Objects whose item failed stay off the schedule.
+func (k Keeper) rebuildSchedules(ctx context.Context, gs types.GenesisState, failed map[failedKey]bool) error {
+	for _, g := range gs.Groups {
+		if g.State == types.GroupOpen && !failed[failedKey{types.QueueAuction, g.Id}] {
+			if err := k.enqueue(ctx, k.auctionQueue, g.AuctionEnd, g.Id); err != nil {
+				return err
+			}
+		}
+	}
+	first := height(ctx)
+	take := math.ZeroInt()
+	changes := map[int64]math.Int{}
+	book := func(at int64, delta math.Int) error {
+		if at < first {
+			var err error
+			take, err = types.SafeAdd("take per block", take, delta)
+			return err
+		}
+		cur, ok := changes[at]
+		if !ok {
+			cur = math.ZeroInt()
+		}
+		next, err := types.SafeAdd("take change", cur, delta)
+		changes[at] = next
+		return err
+	}
+	for _, l := range gs.Leases {
+		if !l.IsLive() {
 			continue
 		}
 		e, err := k.GetEscrow(ctx, l.GroupId)
 		if err != nil {
 			return err
 		}
-		if err := k.scheduleLease(ctx, l, e); err != nil {
-			return err
+		queue := types.QueueLeaseExhaust
+		if l.State == types.LeaseInsufficientFunds {
+			queue = types.QueueLeaseClose
 		}
-		switch {
-		case l.State != types.LeaseActive:
-		case l.CreatedHeight >= first-1:
-			if cur, ok := starts[l.CreatedHeight]; ok {
-				starts[l.CreatedHeight] = cur.Add(l.Take.Amount)
-			} else {
-				starts[l.CreatedHeight] = l.Take.Amount
+		if !failed[failedKey{queue, l.Id}] {
+			if err := k.scheduleLease(ctx, l, e); err != nil {
+				return err
 			}
-		default:
-			take = take.Add(l.Take.Amount)
 		}
-	}
-	for _, c := range slices.Sorted(maps.Keys(starts)) {
-		if starts[c].IsZero() {
+		from, last, ok := paidWindow(l, e)
+		if !ok {
 			continue
 		}
-		if err := k.takeStarts.Set(ctx, c, starts[c]); err != nil {
+		if err := book(from, l.Take.Amount); err != nil {
 			return err
 		}
-		if err := k.noteDue(ctx, c+1); err != nil {
+		if err := book(last+1, l.Take.Amount.Neg()); err != nil {
 			return err
 		}
 	}
+	for _, at := range slices.Sorted(maps.Keys(changes)) {
+		if changes[at].IsZero() {
+			continue
+		}
+		if err := k.takeChanges.Set(ctx, at, changes[at]); err != nil {
+			return err
+		}
+		if err := k.noteDue(ctx, at); err != nil {
+			return err
+		}
+	}
+	if take.IsNegative() {
+		return errorsmod.Wrapf(types.ErrInvalidGenesis, "take per block %s is negative", take)
+	}
 	return k.setTakePerBlock(ctx, take)
+}
+
+// rebuildPruneQueue queues every closed object under its closed height,
+// but for those whose pruning failed.
+func (k Keeper) rebuildPruneQueue(ctx context.Context, gs types.GenesisState, failed map[failedKey]bool) error {
+	queuePrune := func(ctx context.Context, kind types.PruneKind, id uint64, closedHeight int64) error {
+		if failed[failedKey{types.QueuePrune, types.PruneItemID(kind, id)}] {
+			return nil
+		}
+		return k.queuePrune(ctx, kind, id, closedHeight)
+	}
+	for _, d := range gs.Deployments {
+		if d.State == types.DeploymentClosed {
+			if err := queuePrune(ctx, types.PruneDeployment, d.Id, d.ClosedHeight); err != nil {
+				return err
+			}
+		}
+	}
+	for _, g := range gs.Groups {
+		if g.State == types.GroupClosed {
+			if err := queuePrune(ctx, types.PruneGroup, g.Id, g.ClosedHeight); err != nil {
+				return err
+			}
+		}
+	}
+	for _, b := range gs.Bids {
+		if !b.IsLive() {
+			if err := queuePrune(ctx, types.PruneBid, b.Id, b.ClosedHeight); err != nil {
+				return err
+			}
+		}
+	}
+	for _, l := range gs.Leases {
+		if l.State == types.LeaseClosed {
+			if err := queuePrune(ctx, types.PruneLease, l.Id, l.ClosedHeight); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // ExportGenesis writes the whole state, every list in key order.
@@ -161,6 +265,9 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 		return nil, err
 	}
 	if gs.Leases, err = values(ctx, k.leases); err != nil {
+		return nil, err
+	}
+	if gs.FailedItems, err = values(ctx, k.failedItems); err != nil {
 		return nil, err
 	}
 	return gs, nil

@@ -58,13 +58,17 @@ func (k Keeper) openGroup(ctx context.Context, params types.Params, d types.Depl
 	return id, emit(ctx, &types.EventEscrowDeposited{GroupId: id, Owner: d.Owner, Amount: spec.Deposit, Balance: e.Balance})
 }
 
-// ownedGroup loads a group and checks the signer owns it.
+// ownedGroup loads a group, checks the signer owns it and runs its overdue
+// scheduled items, so the message sees the group as the per-block rule has it.
 func (k Keeper) ownedGroup(ctx context.Context, owner string, id uint64) (types.Group, error) {
 	g, err := k.GetGroup(ctx, id)
 	if err != nil {
 		return g, err
 	}
-	return g, requireSigner(owner, g.Owner, "group", id)
+	if err := requireSigner(owner, g.Owner, "group", id); err != nil {
+		return g, err
+	}
+	return k.catchUpGroup(ctx, g)
 }
 
 // CreateGroup is MsgCreateGroup: a new group on an ACTIVE deployment.
@@ -114,14 +118,11 @@ func (k Keeper) PauseGroup(ctx context.Context, msg *types.MsgPauseGroup) error 
 	}
 	switch g.State {
 	case types.GroupMatched:
-		leaseID, found, err := k.liveLease(ctx, g.Id)
-		if err != nil {
-			return err
-		}
+		leaseID, found := liveLeaseOf(g)
 		if !found {
 			return errorsmod.Wrapf(types.ErrInvalidGroupState, "group %d is MATCHED without a live lease", g.Id)
 		}
-		return k.closeLeaseAndPause(ctx, leaseID, types.CloseReasonGroupPaused)
+		return k.closeLeaseAndPause(ctx, leaseID, types.CloseReasonGroupPaused, height(ctx))
 	case types.GroupOpen, types.GroupOrdered:
 		if err := k.stopAuction(ctx, g); err != nil {
 			return err
@@ -197,12 +198,8 @@ func (k Keeper) CloseGroup(ctx context.Context, msg *types.MsgCloseGroup) error 
 func (k Keeper) closeGroup(ctx context.Context, g types.Group, reason types.CloseReason) error {
 	switch g.State {
 	case types.GroupMatched:
-		leaseID, found, err := k.liveLease(ctx, g.Id)
-		if err != nil {
-			return err
-		}
-		if found {
-			if _, err := k.closeLease(ctx, leaseID, reason); err != nil {
+		if leaseID, found := liveLeaseOf(g); found {
+			if _, err := k.closeLease(ctx, leaseID, reason, height(ctx)); err != nil {
 				return err
 			}
 		}
@@ -229,12 +226,15 @@ func (k Keeper) closeGroup(ctx context.Context, g types.Group, reason types.Clos
 	if err := k.groups.Set(ctx, g.Id, g); err != nil {
 		return err
 	}
+	if err := k.queuePrune(ctx, types.PruneGroup, g.Id, g.ClosedHeight); err != nil {
+		return err
+	}
 	return emit(ctx, &types.EventGroupClosed{Id: g.Id, DeploymentId: g.DeploymentId, Refund: refund})
 }
 
 // Deposit is MsgDepositDeployment: a top-up of one group's escrow. A lease
-// in INSUFFICIENT_FUNDS that the new balance can pay is ACTIVE again; the
-// exhaustion of a live lease moves later.
+// in INSUFFICIENT_FUNDS that the new balance can pay is ACTIVE again (it
+// pays at this height); the exhaustion of a live lease moves later.
 func (k Keeper) Deposit(ctx context.Context, msg *types.MsgDepositDeployment) error {
 	g, err := k.ownedGroup(ctx, msg.Owner, msg.GroupId)
 	if err != nil {
@@ -246,10 +246,7 @@ func (k Keeper) Deposit(ctx context.Context, msg *types.MsgDepositDeployment) er
 	if err := k.pull(ctx, msg.Owner, msg.Amount); err != nil {
 		return err
 	}
-	leaseID, live, err := k.liveLease(ctx, g.Id)
-	if err != nil {
-		return err
-	}
+	leaseID, live := liveLeaseOf(g)
 	var e types.Escrow
 	if live {
 		l, settled, err := k.settledLease(ctx, leaseID, height(ctx)-1)
@@ -259,12 +256,20 @@ func (k Keeper) Deposit(ctx context.Context, msg *types.MsgDepositDeployment) er
 		if err := k.unscheduleLease(ctx, l, settled); err != nil {
 			return err
 		}
-		settled.Balance = settled.Balance.Add(msg.Amount)
-		settled.Deposited = settled.Deposited.Add(msg.Amount)
+		if l.State == types.LeaseActive {
+			if err := k.stopPaying(ctx, l, settled); err != nil {
+				return err
+			}
+		}
+		if err := addToEscrow(&settled, msg.Amount); err != nil {
+			return wrapAt(err, "group", g.Id, height(ctx))
+		}
 		revived := l.State == types.LeaseInsufficientFunds && settled.Balance.Amount.GTE(l.Price.Amount)
 		if revived {
 			l.State = types.LeaseActive
-			if err := k.addTake(ctx, l); err != nil {
+		}
+		if l.State == types.LeaseActive {
+			if err := k.startPaying(ctx, l, settled); err != nil {
 				return err
 			}
 		}
@@ -284,11 +289,27 @@ func (k Keeper) Deposit(ctx context.Context, msg *types.MsgDepositDeployment) er
 		if e, err = k.GetEscrow(ctx, g.Id); err != nil {
 			return err
 		}
-		e.Balance = e.Balance.Add(msg.Amount)
-		e.Deposited = e.Deposited.Add(msg.Amount)
+		if err := addToEscrow(&e, msg.Amount); err != nil {
+			return wrapAt(err, "group", g.Id, height(ctx))
+		}
 		if err := k.escrows.Set(ctx, g.Id, e); err != nil {
 			return err
 		}
 	}
 	return emit(ctx, &types.EventEscrowDeposited{GroupId: g.Id, Owner: g.Owner, Amount: msg.Amount, Balance: e.Balance})
+}
+
+// addToEscrow adds a top-up to an escrow's balance and deposited total,
+// with checked sums.
+func addToEscrow(e *types.Escrow, amount sdk.Coin) error {
+	balance, err := types.SafeAdd("escrow balance", e.Balance.Amount, amount.Amount)
+	if err != nil {
+		return err
+	}
+	deposited, err := types.SafeAdd("escrow deposited", e.Deposited.Amount, amount.Amount)
+	if err != nil {
+		return err
+	}
+	e.Balance.Amount, e.Deposited.Amount = balance, deposited
+	return nil
 }

@@ -3,6 +3,7 @@ package keeper
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -35,6 +36,7 @@ func Invariants(k Keeper) []NamedInvariant {
 		{types.ModuleName + "/escrow-conservation", ConservationInvariant(k)},
 		{types.ModuleName + "/market-consistency", ConsistencyInvariant(k)},
 		{types.ModuleName + "/index-consistency", IndexInvariant(k)},
+		{types.ModuleName + "/schedule-consistency", ScheduleInvariant(k)},
 	}
 }
 
@@ -138,18 +140,14 @@ func (k Keeper) checkConsistency(ctx context.Context) error {
 		if err != nil {
 			return true, fmt.Errorf("group %d: %w", id, err)
 		}
+		if g.State == types.GroupMatched && g.LeaseId == 0 {
+			return true, fmt.Errorf("group %d is MATCHED with no lease_id", id)
+		}
 		if d.State == types.DeploymentClosed && g.State != types.GroupClosed {
 			return true, fmt.Errorf("group %d is %s in closed deployment %d", id, g.State, d.Id)
 		}
 		if has, err := k.escrows.Has(ctx, id); err != nil || !has {
 			return true, fmt.Errorf("group %d has no escrow", id)
-		}
-		queued, err := k.auctionQueue.Has(ctx, collections.Join(g.AuctionEnd, id))
-		if err != nil {
-			return true, err
-		}
-		if queued != (g.State == types.GroupOpen) {
-			return true, fmt.Errorf("group %d is %s but auction queued=%v", id, g.State, queued)
 		}
 		groups[id] = g
 		return false, nil
@@ -194,7 +192,6 @@ func (k Keeper) checkConsistency(ctx context.Context) error {
 		return err
 	}
 
-	take := math.ZeroInt()
 	liveLeases := map[uint64]uint64{} // group -> lease
 	if err := k.leases.Walk(ctx, nil, func(id uint64, l types.Lease) (bool, error) {
 		if l.Withdrawn.Amount.IsNegative() || l.Withdrawn.Amount.GT(Earned(l)) {
@@ -220,24 +217,8 @@ func (k Keeper) checkConsistency(ctx context.Context) error {
 		if activeBids[l.GroupId] != l.BidId {
 			return true, fmt.Errorf("live lease %d has bid %d but the group's ACTIVE bid is %d", id, l.BidId, activeBids[l.GroupId])
 		}
-		if g := groups[l.GroupId]; g.State != types.GroupMatched {
-			return true, fmt.Errorf("live lease %d on group %d in %s", id, g.Id, g.State)
-		}
-		e, err := k.GetEscrow(ctx, l.GroupId)
-		if err != nil {
-			return true, err
-		}
-		var key collections.Pair[int64, uint64]
-		q := k.leaseExhaustQueue
-		if l.State == types.LeaseActive {
-			take = take.Add(l.Take.Amount)
-			key = collections.Join(exhaustionHeight(l, e), id)
-		} else {
-			q = k.leaseCloseQueue
-			key = collections.Join(l.SettledHeight+1, id)
-		}
-		if has, err := q.Has(ctx, key); err != nil || !has {
-			return true, fmt.Errorf("live lease %d (%s) is not scheduled at %d", id, l.State, key.K1())
+		if g := groups[l.GroupId]; g.State != types.GroupMatched || g.LeaseId != id {
+			return true, fmt.Errorf("live lease %d on group %d in %s with lease_id %d", id, g.Id, g.State, g.LeaseId)
 		}
 		return false, nil
 	}); err != nil {
@@ -249,20 +230,6 @@ func (k Keeper) checkConsistency(ctx context.Context) error {
 		if (g.State == types.GroupMatched) != hasLease || hasLease != hasActive {
 			return fmt.Errorf("group %d is %s, live lease=%v, ACTIVE bid=%v", g.Id, g.State, hasLease, hasActive)
 		}
-	}
-
-	booked, err := k.TakePerBlock(ctx)
-	if err != nil {
-		return err
-	}
-	if err := k.takeStarts.Walk(ctx, nil, func(_ int64, v math.Int) (bool, error) {
-		booked = booked.Add(v)
-		return false, nil
-	}); err != nil {
-		return err
-	}
-	if !booked.Equal(take) {
-		return fmt.Errorf("take bookkeeping %s differs from the ACTIVE leases' take %s", booked, take)
 	}
 	return nil
 }
@@ -368,4 +335,225 @@ func sortedGroups(groups map[uint64]types.Group) []types.Group {
 	out := slices.Collect(maps.Values(groups))
 	slices.SortFunc(out, func(a, b types.Group) int { return cmp.Compare(a.Id, b.Id) })
 	return out
+}
+
+// ScheduleInvariant: the schedules and the objects agree both ways, as of
+// the end of the context's height h. Every OPEN group is in the auction
+// queue at its auction_end, every ACTIVE lease in the exhaust queue at its
+// exhaustion height, every INSUFFICIENT_FUNDS lease in the close queue at
+// settled_height+1, every closed object in the prune queue at its closed
+// height, and no entry names anything else (objects whose item failed are
+// off the schedule). take_per_block is the take of the leases paying at h
+// and take_changes holds exactly the leases' later window edges. next_due
+// is at or before every entry; nothing is due at h or before unless h
+// carried items over.
+func ScheduleInvariant(k Keeper) Invariant {
+	return func(ctx sdk.Context) (string, bool) {
+		if err := k.checkSchedules(ctx, ctx.BlockHeight()); err != nil {
+			return formatBroken("schedule-consistency", err.Error()), true
+		}
+		return "", false
+	}
+}
+
+func (k Keeper) checkSchedules(ctx context.Context, h int64) error {
+	failed := func(q types.ScheduleQueue, id uint64) (bool, error) {
+		return k.failedItems.Has(ctx, collections.Join(int32(q), id))
+	}
+	// Plain structs as map keys: collections pairs hold pointers.
+	type entry struct {
+		at int64
+		id uint64
+	}
+	type pruneEntry struct {
+		at   int64
+		kind int32
+		id   uint64
+	}
+	want := map[types.ScheduleQueue]map[entry]bool{
+		types.QueueAuction: {}, types.QueueLeaseExhaust: {}, types.QueueLeaseClose: {},
+	}
+	wantPrune := map[pruneEntry]bool{}
+	var walkErr error
+	prunable := func(at int64, kind types.PruneKind, id uint64) {
+		f, err := failed(types.QueuePrune, types.PruneItemID(kind, id))
+		if err != nil && walkErr == nil {
+			walkErr = err
+		}
+		if !f {
+			wantPrune[pruneEntry{at, kind, id}] = true
+		}
+	}
+	if err := k.deployments.Walk(ctx, nil, func(id uint64, d types.Deployment) (bool, error) {
+		if d.State == types.DeploymentClosed {
+			prunable(d.ClosedHeight, types.PruneDeployment, id)
+		}
+		return false, nil
+	}); err != nil {
+		return err
+	}
+	if err := k.groups.Walk(ctx, nil, func(id uint64, g types.Group) (bool, error) {
+		switch g.State {
+		case types.GroupOpen:
+			f, err := failed(types.QueueAuction, id)
+			if !f {
+				want[types.QueueAuction][entry{g.AuctionEnd, id}] = true
+			}
+			return err != nil, err
+		case types.GroupClosed:
+			prunable(g.ClosedHeight, types.PruneGroup, id)
+		}
+		return false, nil
+	}); err != nil {
+		return err
+	}
+	if err := k.bids.Walk(ctx, nil, func(id uint64, b types.Bid) (bool, error) {
+		if !b.IsLive() {
+			prunable(b.ClosedHeight, types.PruneBid, id)
+		}
+		return false, nil
+	}); err != nil {
+		return err
+	}
+	base := math.ZeroInt()
+	changes := map[int64]math.Int{}
+	book := func(at int64, delta math.Int) {
+		if at <= h {
+			base = base.Add(delta)
+			return
+		}
+		if cur, ok := changes[at]; ok {
+			changes[at] = cur.Add(delta)
+		} else {
+			changes[at] = delta
+		}
+	}
+	if err := k.leases.Walk(ctx, nil, func(id uint64, l types.Lease) (bool, error) {
+		if l.State == types.LeaseClosed {
+			prunable(l.ClosedHeight, types.PruneLease, id)
+			return false, nil
+		}
+		e, err := k.GetEscrow(ctx, l.GroupId)
+		if err != nil {
+			return true, fmt.Errorf("lease %d: %w", id, err)
+		}
+		q, at := types.QueueLeaseClose, l.SettledHeight+1
+		if l.State == types.LeaseActive {
+			q, at = types.QueueLeaseExhaust, exhaustionHeight(l, e)
+		}
+		if from, last, ok := paidWindow(l, e); ok {
+			book(from, l.Take.Amount)
+			book(last+1, l.Take.Amount.Neg())
+		}
+		f, err := failed(q, id)
+		if !f {
+			want[q][entry{at, id}] = true
+		}
+		return err != nil, err
+	}); err != nil {
+		return err
+	}
+
+	first := int64(-1) // the first key of any schedule
+	overdue := false
+	for _, step := range k.scheduleSteps() {
+		it, err := step.set.Iterate(ctx, nil)
+		if err != nil {
+			return err
+		}
+		keys, err := it.Keys()
+		if err != nil {
+			return err
+		}
+		for _, key := range keys {
+			e := entry{key.K1(), key.K2()}
+			if !want[step.queue][e] {
+				return fmt.Errorf("%s entry (%d, %d) names no object due then", step.queue, key.K1(), key.K2())
+			}
+			delete(want[step.queue], e)
+			if first < 0 || key.K1() < first {
+				first = key.K1()
+			}
+			overdue = overdue || key.K1() <= h
+		}
+		for _, key := range slices.SortedFunc(maps.Keys(want[step.queue]), func(a, b entry) int { return cmp.Compare(a.id, b.id) }) {
+			return fmt.Errorf("%s misses the entry of object %d due at %d", step.queue, key.id, key.at)
+		}
+	}
+
+	booked, err := k.TakePerBlock(ctx)
+	if err != nil {
+		return err
+	}
+	if !booked.Equal(base) {
+		return fmt.Errorf("take_per_block is %s, the leases paying at %d take %s", booked, h, base)
+	}
+	it, err := k.takeChanges.Iterate(ctx, nil)
+	if err != nil {
+		return err
+	}
+	kvs, err := it.KeyValues()
+	if err != nil {
+		return err
+	}
+	for _, kv := range kvs {
+		if kv.Key <= h {
+			return fmt.Errorf("take change at %d is still booked after height %d", kv.Key, h)
+		}
+		if w, ok := changes[kv.Key]; !ok || !w.Equal(kv.Value) {
+			return fmt.Errorf("take change at %d is %s, the leases' windows give %v", kv.Key, kv.Value, w)
+		}
+		delete(changes, kv.Key)
+		if first < 0 || kv.Key < first {
+			first = kv.Key
+		}
+	}
+	for _, at := range slices.Sorted(maps.Keys(changes)) {
+		if !changes[at].IsZero() {
+			return fmt.Errorf("take change of %s at %d is not booked", changes[at], at)
+		}
+	}
+
+	if first >= 0 {
+		due, err := k.nextDue.Get(ctx)
+		if err != nil {
+			return fmt.Errorf("next_due is unset with work at %d: %w", first, err)
+		}
+		if due > first {
+			return fmt.Errorf("next_due %d is after the first scheduled height %d", due, first)
+		}
+	}
+	backlog, err := k.scheduleBacklog.Get(ctx)
+	switch {
+	case errors.Is(err, collections.ErrNotFound):
+		backlog = -1
+	case err != nil:
+		return err
+	}
+	if overdue != (backlog == h) {
+		return fmt.Errorf("items due by height %d left=%v, but the backlog mark is %d", h, overdue, backlog)
+	}
+
+	pit, err := k.pruneQueue.Iterate(ctx, nil)
+	if err != nil {
+		return err
+	}
+	pkeys, err := pit.Keys()
+	if err != nil {
+		return err
+	}
+	for _, key := range pkeys {
+		e := pruneEntry{key.K1(), key.K2(), key.K3()}
+		if !wantPrune[e] {
+			return fmt.Errorf("prune_queue entry (%d, kind %d, %d) names no object closed then", key.K1(), key.K2(), key.K3())
+		}
+		delete(wantPrune, e)
+	}
+	if walkErr != nil {
+		return walkErr
+	}
+	if len(wantPrune) > 0 {
+		return fmt.Errorf("prune_queue misses %d closed objects", len(wantPrune))
+	}
+	return nil
 }

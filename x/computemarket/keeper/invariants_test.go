@@ -108,11 +108,28 @@ func TestInvariantsCatchCorruption(t *testing.T) {
 			m.ctx.KVStore(m.key).Set(key, []byte{})
 		}, keeper.IndexInvariant},
 		{"a missing index entry", func(t *testing.T, m *market) {
-			m.ctx.KVStore(m.key).Delete(firstKey(t, m, types.BidsByProviderKey))
+			m.ctx.KVStore(m.key).Delete(firstKey(t, m, types.BidsByProviderLiveKey))
 		}, keeper.IndexInvariant},
 		{"an object changed without its index", func(t *testing.T, m *market) {
 			rewrite(t, m, types.LeasesKey, 1, &types.Lease{}, func(l *types.Lease) { l.Tenant = str(tenant2) })
 		}, keeper.IndexInvariant},
+		{"a queue entry naming nothing due", func(t *testing.T, m *market) {
+			key := firstKey(t, m, types.AuctionQueueKey)
+			key[len(key)-1] = 99 // the same height, for group 99
+			m.ctx.KVStore(m.key).Set(key, []byte{})
+		}, keeper.ScheduleInvariant},
+		{"a live lease off the schedule", func(t *testing.T, m *market) {
+			m.ctx.KVStore(m.key).Delete(firstKey(t, m, types.LeaseExhaustQueueKey))
+		}, keeper.ScheduleInvariant},
+		{"work scheduled but next_due unset", func(t *testing.T, m *market) {
+			m.ctx.KVStore(m.key).Delete(types.NextDueKey.Bytes())
+		}, keeper.ScheduleInvariant},
+		{"a lease's take change missing", func(t *testing.T, m *market) {
+			m.ctx.KVStore(m.key).Delete(firstKey(t, m, types.TakeChangesKey))
+		}, keeper.ScheduleInvariant},
+		{"a closed object off the prune queue", func(t *testing.T, m *market) {
+			m.ctx.KVStore(m.key).Delete(firstKey(t, m, types.PruneQueueKey))
+		}, keeper.ScheduleInvariant},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := invariantMarket(t)

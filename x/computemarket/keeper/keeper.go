@@ -64,10 +64,16 @@ type Keeper struct {
 	leaseCloseQueue collections.KeySet[collections.Pair[int64, uint64]]
 	// key: 27 | value: take (udait) of every lease that pays at the next EndBlock
 	takePerBlock collections.Item[math.Int]
-	// key: creation height | value: take of the leases created then (they pay from the next height)
-	takeStarts collections.Map[int64, math.Int]
+	// key: height | value: change of take_per_block from that height's EndBlock on
+	takeChanges collections.Map[int64, math.Int]
 	// key: 29 | value: no queue above has an entry before this height
 	nextDue collections.Item[int64]
+	// key: (closed height, kind, id) | closed objects, pruned retention_blocks after they closed
+	pruneQueue collections.KeySet[collections.Triple[int64, int32, uint64]]
+	// key: 34 | value: the height whose EndBlock left scheduled items due
+	scheduleBacklog collections.Item[int64]
+	// key: (queue, id) | value: an EndBlock item that failed, set aside for repair
+	failedItems collections.Map[collections.Pair[int32, uint64], types.FailedItem]
 }
 
 // DeploymentIndexes back the deployments-by-owner and by-state queries.
@@ -100,8 +106,10 @@ func (i GroupIndexes) IndexesList() []collections.Index[uint64, types.Group] {
 type BidIndexes struct {
 	// key: ((group id, state), bid id): a group's bids, by state
 	GroupState *indexes.Multi[collections.Pair[uint64, int32], uint64, types.Bid]
-	// key: ((provider, group id), bid id): a provider's bids, by group
-	Provider *indexes.Multi[collections.Pair[sdk.AccAddress, uint64], uint64, types.Bid]
+	// key: ((provider, live, group id), bid id): a provider's bids, live
+	// (OPEN or ACTIVE) apart, so the one-live-bid rule and a provider's live
+	// bids read no history
+	Provider *indexes.Multi[collections.Triple[sdk.AccAddress, bool, uint64], uint64, types.Bid]
 }
 
 func (i BidIndexes) IndexesList() []collections.Index[uint64, types.Bid] {
@@ -141,10 +149,10 @@ func bidGroupStateRef(_ uint64, b types.Bid) (collections.Pair[uint64, int32], e
 	return collections.Join(b.GroupId, int32(b.State)), nil
 }
 
-func bidProviderRef(ac address.Codec) func(uint64, types.Bid) (collections.Pair[sdk.AccAddress, uint64], error) {
-	return func(_ uint64, b types.Bid) (collections.Pair[sdk.AccAddress, uint64], error) {
+func bidProviderRef(ac address.Codec) func(uint64, types.Bid) (collections.Triple[sdk.AccAddress, bool, uint64], error) {
+	return func(_ uint64, b types.Bid) (collections.Triple[sdk.AccAddress, bool, uint64], error) {
 		p, err := ac.StringToBytes(b.Provider)
-		return collections.Join(sdk.AccAddress(p), b.GroupId), err
+		return collections.Join3(sdk.AccAddress(p), b.IsLive(), b.GroupId), err
 	}
 }
 
@@ -221,8 +229,8 @@ func NewKeeper(
 				GroupState: indexes.NewMulti(sb, types.BidsByGroupStateKey, "bids_by_group_state",
 					collections.PairKeyCodec(collections.Uint64Key, collections.Int32Key), collections.Uint64Key,
 					bidGroupStateRef),
-				Provider: indexes.NewMulti(sb, types.BidsByProviderKey, "bids_by_provider",
-					collections.PairKeyCodec(addrKey, collections.Uint64Key), collections.Uint64Key,
+				Provider: indexes.NewMulti(sb, types.BidsByProviderLiveKey, "bids_by_provider_live",
+					collections.TripleKeyCodec(addrKey, collections.BoolKey, collections.Uint64Key), collections.Uint64Key,
 					bidProviderRef(addressCodec)),
 			}),
 		leases: collections.NewIndexedMap(sb, types.LeasesKey, "leases", collections.Uint64Key,
@@ -245,8 +253,13 @@ func NewKeeper(
 		leaseCloseQueue: collections.NewKeySet(sb, types.LeaseCloseQueueKey, "lease_close_queue",
 			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
 		takePerBlock: collections.NewItem(sb, types.TakePerBlockKey, "take_per_block", sdk.IntValue),
-		takeStarts:   collections.NewMap(sb, types.TakeStartsKey, "take_starts", collections.Int64Key, sdk.IntValue),
+		takeChanges:  collections.NewMap(sb, types.TakeChangesKey, "take_changes", collections.Int64Key, sdk.IntValue),
 		nextDue:      collections.NewItem(sb, types.NextDueKey, "next_due", collections.Int64Value),
+		pruneQueue: collections.NewKeySet(sb, types.PruneQueueKey, "prune_queue",
+			collections.TripleKeyCodec(collections.Int64Key, collections.Int32Key, collections.Uint64Key)),
+		scheduleBacklog: collections.NewItem(sb, types.ScheduleBacklogKey, "schedule_backlog", collections.Int64Value),
+		failedItems: collections.NewMap(sb, types.FailedItemsKey, "failed_items",
+			collections.PairKeyCodec(collections.Int32Key, collections.Uint64Key), codec.CollValue[types.FailedItem](cdc)),
 	}
 	schema, err := sb.Build()
 	if err != nil {
@@ -259,7 +272,7 @@ func NewKeeper(
 // Authority is the account allowed to change params.
 func (k Keeper) Authority() string { return k.authority }
 
-// Logger returns the module logger.
+// Logger returns the module logger (EndBlock reports failed items on it).
 func (k Keeper) Logger(ctx sdk.Context) log.Logger {
 	return ctx.Logger().With("module", "x/"+types.ModuleName)
 }

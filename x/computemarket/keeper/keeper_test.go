@@ -3,6 +3,7 @@ package keeper_test
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"testing"
@@ -771,18 +772,34 @@ func marketGenesis() types.GenesisState {
 	}
 	version := bytes.Repeat([]byte{7}, types.VersionLen)
 	deployment := func(id uint64, owner sdk.AccAddress, state types.DeploymentState) types.Deployment {
-		return types.Deployment{Id: id, Owner: str(owner), Version: version, State: state, CreatedHeight: 3, UpdatedHeight: 4}
+		d := types.Deployment{Id: id, Owner: str(owner), Version: version, State: state, CreatedHeight: 3, UpdatedHeight: 4}
+		if state == types.DeploymentClosed {
+			d.ClosedHeight = 8
+		}
+		return d
 	}
 	group := func(id, dep uint64, owner sdk.AccAddress, state types.GroupState, auctionEnd int64) types.Group {
-		return types.Group{Id: id, DeploymentId: dep, Owner: str(owner), Spec: spec(fmt.Sprintf("g%d", id)),
+		g := types.Group{Id: id, DeploymentId: dep, Owner: str(owner), Spec: spec(fmt.Sprintf("g%d", id)),
 			State: state, OpenedAt: 5, AuctionEnd: auctionEnd, CreatedHeight: 3}
+		if state == types.GroupClosed {
+			g.ClosedHeight = 8
+		}
+		return g
 	}
 	escrow := func(group uint64, owner sdk.AccAddress, balance int64) types.Escrow {
 		return types.Escrow{GroupId: group, Owner: str(owner), Balance: udait(balance), Deposited: udait(50 * types.OneDait), SettledHeight: 6}
 	}
+	matched := func(g types.Group, lease uint64) types.Group {
+		g.LeaseId = lease
+		return g
+	}
 	bid := func(id, group uint64, provider sdk.AccAddress, state types.BidState) types.Bid {
-		return types.Bid{Id: id, GroupId: group, Provider: str(provider), Price: udait(int64(id)), Deposit: udait(100 * types.OneDait),
+		b := types.Bid{Id: id, GroupId: group, Provider: str(provider), Price: udait(int64(id)), Deposit: udait(100 * types.OneDait),
 			State: state, CreatedHeight: 5}
+		if !b.IsLive() {
+			b.ClosedHeight = 8
+		}
+		return b
 	}
 	return types.GenesisState{
 		Params: params,
@@ -803,7 +820,7 @@ func marketGenesis() types.GenesisState {
 		},
 		Groups: []types.Group{
 			group(1, 1, tenant1, types.GroupOpen, 40),
-			group(2, 1, tenant1, types.GroupMatched, 35),
+			matched(group(2, 1, tenant1, types.GroupMatched, 35), 1),
 			group(3, 2, tenant2, types.GroupClosed, 35),
 			group(4, 3, tenant1, types.GroupOpen, 45),
 			group(5, 3, tenant1, types.GroupPaused, 35),
@@ -1040,13 +1057,19 @@ func TestQueryProviderAttributes(t *testing.T) {
 	requireCode(t, codes.InvalidArgument, err)
 }
 
+// answered is a deployment as queries give it: with its version in hex too.
+func answered(d types.Deployment) types.Deployment {
+	d.VersionHex = hex.EncodeToString(d.Version)
+	return d
+}
+
 func TestQueryByID(t *testing.T) {
 	f := newFixture(t).withMarket(t)
 	gs := marketGenesis()
 
 	dep, err := f.queries.Deployment(f.ctx, &types.QueryDeploymentRequest{Id: 1})
 	require.NoError(t, err)
-	require.Equal(t, gs.Deployments[0], dep.Deployment)
+	require.Equal(t, answered(gs.Deployments[0]), dep.Deployment)
 	require.Equal(t, gs.Groups[:2], dep.Groups)
 	// Group 2's escrow feeds the ACTIVE lease 1 (price 3, settled at 9): the
 	// query settles it to the current height 10, one more payment.
@@ -1057,7 +1080,7 @@ func TestQueryByID(t *testing.T) {
 
 	dep, err = f.queries.Deployment(f.ctx, &types.QueryDeploymentRequest{Id: 4})
 	require.NoError(t, err)
-	require.Equal(t, gs.Deployments[3], dep.Deployment)
+	require.Equal(t, answered(gs.Deployments[3]), dep.Deployment)
 	require.Empty(t, dep.Groups)
 
 	grp, err := f.queries.Group(f.ctx, &types.QueryGroupRequest{Id: 4})
@@ -1109,8 +1132,8 @@ func TestQueryBids(t *testing.T) {
 		want []uint64
 	}{
 		{"all", nil, []uint64{1, 2, 3, 4, 5, 6, 7}},
-		{"provider A", &types.QueryBidsRequest{Provider: str(provA)}, []uint64{1, 3, 5, 7}},
-		{"provider B", &types.QueryBidsRequest{Provider: str(provB)}, []uint64{2, 4, 6}},
+		{"provider A", &types.QueryBidsRequest{Provider: str(provA)}, []uint64{5, 1, 3, 7}}, // ended first
+		{"provider B", &types.QueryBidsRequest{Provider: str(provB)}, []uint64{4, 2, 6}},
 		{"provider without bids", &types.QueryBidsRequest{Provider: str(auditorX)}, []uint64{}},
 		{"provider A, open", &types.QueryBidsRequest{Provider: str(provA), State: types.BidOpen}, []uint64{1, 7}},
 		{"provider B on group 2", &types.QueryBidsRequest{Provider: str(provB), GroupId: 2}, []uint64{4}},
@@ -1133,7 +1156,7 @@ func TestQueryBids(t *testing.T) {
 	requireCode(t, codes.InvalidArgument, err)
 }
 
-// The provider index is keyed ((provider, group), bid): paging must stay
+// The provider index is keyed ((provider, live, group), bid): paging must stay
 // inside the provider's prefix across pages.
 func TestQueryBidsByProviderPagination(t *testing.T) {
 	f := newFixture(t).withMarket(t)
@@ -1141,8 +1164,8 @@ func TestQueryBidsByProviderPagination(t *testing.T) {
 		provider sdk.AccAddress
 		want     []uint64
 	}{
-		{provA, []uint64{1, 3, 5, 7}},
-		{provB, []uint64{2, 4, 6}},
+		{provA, []uint64{5, 1, 3, 7}},
+		{provB, []uint64{4, 2, 6}},
 	} {
 		t.Run(str(tc.provider), func(t *testing.T) {
 			first, err := f.queries.Bids(f.ctx, &types.QueryBidsRequest{Provider: str(tc.provider),

@@ -13,11 +13,13 @@ import (
 	"github.com/daitchain/daitchain/x/computemarket/types"
 )
 
-// createLease turns a winning bid into a lease: the bid becomes ACTIVE, the
-// group MATCHED, the other OPEN bids of the group LOST. The lease first pays
-// at the next height.
-func (k Keeper) createLease(ctx context.Context, g types.Group, bid types.Bid) (types.Lease, error) {
-	h := height(ctx)
+// createLease turns a winning bid into a lease as of height at: the bid
+// becomes ACTIVE, the group MATCHED, the other OPEN bids of the group LOST.
+// The lease first pays at at+1. at is the current height, except for an
+// auction end carried over (or caught up by a transaction) from its due
+// height: then the blocks already past are paid too (see payPastTake).
+func (k Keeper) createLease(ctx context.Context, g types.Group, bid types.Bid, at int64) (types.Lease, error) {
+	h := at
 	params, err := k.GetParams(ctx)
 	if err != nil {
 		return types.Lease{}, err
@@ -30,6 +32,10 @@ func (k Keeper) createLease(ctx context.Context, g types.Group, bid types.Bid) (
 	if err != nil {
 		return types.Lease{}, err
 	}
+	take, err := TakeOf(bid.Price.Amount, params.TakeRateBps)
+	if err != nil {
+		return types.Lease{}, wrapAt(err, "bid", bid.Id, h)
+	}
 	zero := sdk.NewCoin(types.Denom, math.ZeroInt())
 	l := types.Lease{
 		Id:            id,
@@ -39,7 +45,7 @@ func (k Keeper) createLease(ctx context.Context, g types.Group, bid types.Bid) (
 		Tenant:        g.Owner,
 		Provider:      bid.Provider,
 		Price:         bid.Price,
-		Take:          sdk.NewCoin(types.Denom, TakeOf(bid.Price.Amount, params.TakeRateBps)),
+		Take:          sdk.NewCoin(types.Denom, take),
 		State:         types.LeaseActive,
 		Spent:         zero,
 		Withdrawn:     zero,
@@ -53,7 +59,10 @@ func (k Keeper) createLease(ctx context.Context, g types.Group, bid types.Bid) (
 	if err := k.scheduleLease(ctx, l, e); err != nil {
 		return l, err
 	}
-	if err := k.addTake(ctx, l); err != nil {
+	if err := k.startPaying(ctx, l, e); err != nil {
+		return l, err
+	}
+	if err := k.payPastTake(ctx, l, e); err != nil {
 		return l, err
 	}
 
@@ -70,6 +79,7 @@ func (k Keeper) createLease(ctx context.Context, g types.Group, bid types.Bid) (
 		}
 	}
 	g.State = types.GroupMatched
+	g.LeaseId = l.Id
 	if err := k.groups.Set(ctx, g.Id, g); err != nil {
 		return l, err
 	}
@@ -79,39 +89,42 @@ func (k Keeper) createLease(ctx context.Context, g types.Group, bid types.Bid) (
 	})
 }
 
-// closeLease ends a live lease at this height: payments up to the previous
-// height are settled (a lease closed by a tx does not pay for its height;
-// one closed by EndBlock for lack of funds paid nothing at it either), the
-// provider receives what the lease earned and its bid deposit, the bid is
-// CLOSED and the rest of the escrow stays with the group. The caller sets
-// the group's next state.
-func (k Keeper) closeLease(ctx context.Context, id uint64, reason types.CloseReason) (types.Lease, error) {
-	h := height(ctx)
-	l, e, err := k.settledLease(ctx, id, h-1)
+// closeLease ends a live lease as of height at (the current height for a
+// transaction, the due height for a scheduled close): payments up to at-1
+// are settled (a lease closed by a tx does not pay for its height; one
+// closed for lack of funds paid nothing after it ran dry), the provider
+// receives what the lease earned and its bid deposit, the bid is CLOSED and
+// the rest of the escrow stays with the group. The caller sets the group's
+// next state.
+func (k Keeper) closeLease(ctx context.Context, id uint64, reason types.CloseReason, at int64) (types.Lease, error) {
+	l, e, err := k.settledLease(ctx, id, at-1)
 	if err != nil {
 		return l, err
 	}
-	if l.State != types.LeaseActive && l.State != types.LeaseInsufficientFunds {
+	if !l.IsLive() {
 		return l, errorsmod.Wrapf(types.ErrInvalidLeaseState, "lease %d is %s", id, l.State)
 	}
 	if err := k.unscheduleLease(ctx, l, e); err != nil {
-		return l, err
+		return l, wrapAt(err, "lease", id, at)
 	}
 	if l.State == types.LeaseActive {
-		if err := k.removeTake(ctx, l); err != nil {
-			return l, err
+		if err := k.stopPaying(ctx, l, e); err != nil {
+			return l, wrapAt(err, "lease", id, at)
 		}
 	}
 	earned := Withdrawable(l)
 	l.Withdrawn.Amount = l.Withdrawn.Amount.Add(earned)
 	l.State = types.LeaseClosed
-	l.ClosedHeight = h
+	l.ClosedHeight = at
 	l.CloseReason = reason
 	if err := k.saveLeaseAndEscrow(ctx, l, e); err != nil {
 		return l, err
 	}
-	if err := k.pay(ctx, l.Provider, sdk.NewCoin(types.Denom, earned)); err != nil {
+	if err := k.queuePrune(ctx, types.PruneLease, l.Id, at); err != nil {
 		return l, err
+	}
+	if err := k.pay(ctx, l.Provider, sdk.NewCoin(types.Denom, earned)); err != nil {
+		return l, wrapAt(err, "lease", id, at)
 	}
 	if earned.IsPositive() {
 		if err := emit(ctx, &types.EventLeaseWithdrawn{Id: l.Id, Provider: l.Provider, Amount: sdk.NewCoin(types.Denom, earned)}); err != nil {
@@ -120,9 +133,9 @@ func (k Keeper) closeLease(ctx context.Context, id uint64, reason types.CloseRea
 	}
 	bid, err := k.GetBid(ctx, l.BidId)
 	if err != nil {
-		return l, err
+		return l, wrapAt(err, "lease", id, at)
 	}
-	if err := k.endBid(ctx, bid, types.BidClosed); err != nil {
+	if err := k.endBid(ctx, bid, types.BidClosed, at); err != nil {
 		return l, err
 	}
 	return l, emit(ctx, &types.EventLeaseClosed{
@@ -130,15 +143,15 @@ func (k Keeper) closeLease(ctx context.Context, id uint64, reason types.CloseRea
 	})
 }
 
-// closeLeaseAndPause closes a lease and pauses its group.
-func (k Keeper) closeLeaseAndPause(ctx context.Context, id uint64, reason types.CloseReason) error {
-	l, err := k.closeLease(ctx, id, reason)
+// closeLeaseAndPause closes a lease as of height at and pauses its group.
+func (k Keeper) closeLeaseAndPause(ctx context.Context, id uint64, reason types.CloseReason, at int64) error {
+	l, err := k.closeLease(ctx, id, reason, at)
 	if err != nil {
 		return err
 	}
 	g, err := k.GetGroup(ctx, l.GroupId)
 	if err != nil {
-		return err
+		return wrapAt(err, "lease", id, at)
 	}
 	g.State = types.GroupPaused
 	if err := k.groups.Set(ctx, g.Id, g); err != nil {
@@ -147,20 +160,20 @@ func (k Keeper) closeLeaseAndPause(ctx context.Context, id uint64, reason types.
 	return emit(ctx, &types.EventGroupPaused{Id: g.Id, DeploymentId: g.DeploymentId, Reason: reason})
 }
 
-// liveLease returns the id of the group's lease in ACTIVE or
-// INSUFFICIENT_FUNDS; found is false when there is none. A group has at
-// most one live lease, and it is the newest.
+// liveLeaseOf returns the group's live lease: a MATCHED group always has
+// one, and it is the group's newest.
+func liveLeaseOf(g types.Group) (id uint64, live bool) {
+	return g.LeaseId, g.State == types.GroupMatched && g.LeaseId != 0
+}
+
+// liveLease loads a group and returns its live lease, if any.
 func (k Keeper) liveLease(ctx context.Context, groupID uint64) (id uint64, found bool, err error) {
-	ids, err := idsOf(ctx, k.leases.Indexes.Group, groupID)
-	if err != nil || len(ids) == 0 {
-		return 0, false, err
-	}
-	l, err := k.GetLease(ctx, ids[len(ids)-1])
+	g, err := k.GetGroup(ctx, groupID)
 	if err != nil {
 		return 0, false, err
 	}
-	live := l.State == types.LeaseActive || l.State == types.LeaseInsufficientFunds
-	return l.Id, live, nil
+	id, found = liveLeaseOf(g)
+	return id, found, nil
 }
 
 // CloseLease is MsgCloseLease: the tenant ends a lease; its group pauses.
@@ -172,7 +185,10 @@ func (k Keeper) CloseLease(ctx context.Context, msg *types.MsgCloseLease) error 
 	if err := requireSigner(msg.Owner, l.Tenant, "lease", l.Id); err != nil {
 		return err
 	}
-	return k.closeLeaseAndPause(ctx, l.Id, types.CloseReasonTenant)
+	if _, err := k.catchUpLease(ctx, l.Id); err != nil {
+		return err
+	}
+	return k.closeLeaseAndPause(ctx, l.Id, types.CloseReasonTenant, height(ctx))
 }
 
 // Withdraw is MsgWithdraw: the provider collects what one lease, or all its
@@ -195,11 +211,18 @@ func (k Keeper) Withdraw(ctx context.Context, msg *types.MsgWithdraw) (sdk.Coin,
 	}
 	total := math.ZeroInt()
 	for _, id := range ids {
-		l, e, err := k.settledLease(ctx, id, height(ctx)-1)
+		l, err := k.GetLease(ctx, id)
 		if err != nil {
 			return sdk.Coin{}, err
 		}
 		if err := requireSigner(msg.Provider, l.Provider, "lease", l.Id); err != nil {
+			return sdk.Coin{}, err
+		}
+		if _, err := k.catchUpLease(ctx, id); err != nil {
+			return sdk.Coin{}, err
+		}
+		l, e, err := k.settledLease(ctx, id, height(ctx)-1)
+		if err != nil {
 			return sdk.Coin{}, err
 		}
 		amount := Withdrawable(l)

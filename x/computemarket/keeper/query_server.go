@@ -2,6 +2,7 @@ package keeper
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 
 	"cosmossdk.io/collections"
@@ -92,7 +93,7 @@ func (q queryServer) Deployment(ctx context.Context, req *types.QueryDeploymentR
 	if err != nil {
 		return nil, notFoundOr(err, "deployment %d", req.Id)
 	}
-	res := &types.QueryDeploymentResponse{Deployment: d}
+	res := &types.QueryDeploymentResponse{Deployment: withHexVersion(d)}
 	it, err := q.k.groups.Indexes.Deployment.MatchExact(ctx, req.Id)
 	if err != nil {
 		return nil, status.Error(codes.Internal, err.Error())
@@ -132,15 +133,18 @@ func (q queryServer) Deployments(ctx context.Context, req *types.QueryDeployment
 		if aerr != nil {
 			return nil, aerr
 		}
-		out, page, err = paginateIndex(ctx, q.k.deployments, q.k.deployments.Indexes.Owner, owner, req.Pagination, stateOK)
+		out, page, err = paginateIndex(ctx, q.k.deployments, q.k.deployments.Indexes.Owner, refIs(owner), req.Pagination, stateOK)
 	case req.State != 0:
-		out, page, err = paginateIndex(ctx, q.k.deployments, q.k.deployments.Indexes.State, int32(req.State), req.Pagination, stateOK)
+		out, page, err = paginateIndex(ctx, q.k.deployments, q.k.deployments.Indexes.State, refIs(int32(req.State)), req.Pagination, stateOK)
 	default:
 		out, page, err = query.CollectionPaginate(ctx, q.k.deployments, req.Pagination,
 			func(_ uint64, d types.Deployment) (types.Deployment, error) { return d, nil })
 	}
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	for i := range out {
+		out[i] = withHexVersion(out[i])
 	}
 	return &types.QueryDeploymentsResponse{Deployments: out, Pagination: page}, nil
 }
@@ -172,9 +176,9 @@ func (q queryServer) Groups(ctx context.Context, req *types.QueryGroupsRequest) 
 	)
 	switch {
 	case req.DeploymentId != 0:
-		out, page, err = paginateIndex(ctx, q.k.groups, q.k.groups.Indexes.Deployment, req.DeploymentId, req.Pagination, stateOK)
+		out, page, err = paginateIndex(ctx, q.k.groups, q.k.groups.Indexes.Deployment, refIs(req.DeploymentId), req.Pagination, stateOK)
 	case req.State != 0:
-		out, page, err = paginateIndex(ctx, q.k.groups, q.k.groups.Indexes.State, int32(req.State), req.Pagination, stateOK)
+		out, page, err = paginateIndex(ctx, q.k.groups, q.k.groups.Indexes.State, refIs(int32(req.State)), req.Pagination, stateOK)
 	default:
 		out, page, err = query.CollectionPaginate(ctx, q.k.groups, req.Pagination,
 			func(_ uint64, g types.Group) (types.Group, error) { return g, nil })
@@ -220,11 +224,15 @@ func (q queryServer) Bids(ctx context.Context, req *types.QueryBidsRequest) (*ty
 	)
 	switch {
 	case req.GroupId != 0 && req.State != 0:
-		out, page, err = paginateIndex(ctx, q.k.bids, q.k.bids.Indexes.GroupState, collections.Join(req.GroupId, int32(req.State)), req.Pagination, keep)
+		out, page, err = paginateIndex(ctx, q.k.bids, q.k.bids.Indexes.GroupState, refIs(collections.Join(req.GroupId, int32(req.State))), req.Pagination, keep)
 	case req.GroupId != 0:
-		out, page, err = paginateIndexFirst(ctx, q.k.bids, q.k.bids.Indexes.GroupState, req.GroupId, req.Pagination, keep)
+		out, page, err = paginateIndex(ctx, q.k.bids, q.k.bids.Indexes.GroupState, refStarts[uint64, int32](req.GroupId), req.Pagination, keep)
+	case provider != nil && (req.State == types.BidOpen || req.State == types.BidActive):
+		prefix := collections.PairPrefix[collections.Triple[sdk.AccAddress, bool, uint64], uint64](collections.TripleSuperPrefix[sdk.AccAddress, bool, uint64](provider, true))
+		out, page, err = paginateIndex(ctx, q.k.bids, q.k.bids.Indexes.Provider, prefix, req.Pagination, keep)
 	case provider != nil:
-		out, page, err = paginateIndexFirst(ctx, q.k.bids, q.k.bids.Indexes.Provider, provider, req.Pagination, keep)
+		prefix := collections.PairPrefix[collections.Triple[sdk.AccAddress, bool, uint64], uint64](collections.TriplePrefix[sdk.AccAddress, bool, uint64](provider))
+		out, page, err = paginateIndex(ctx, q.k.bids, q.k.bids.Indexes.Provider, prefix, req.Pagination, keep)
 	default: // all bids, or a state across groups: a filtered scan
 		out, page, err = query.CollectionFilteredPaginate(ctx, q.k.bids, req.Pagination,
 			func(_ uint64, b types.Bid) (bool, error) { return keep(b), nil },
@@ -271,15 +279,15 @@ func (q queryServer) Leases(ctx context.Context, req *types.QueryLeasesRequest) 
 		if aerr != nil {
 			return nil, aerr
 		}
-		out, page, err = paginateIndexFirst(ctx, q.k.leases, q.k.leases.Indexes.Provider, p, req.Pagination, keep)
+		out, page, err = paginateIndex(ctx, q.k.leases, q.k.leases.Indexes.Provider, refStarts[sdk.AccAddress, int32](p), req.Pagination, keep)
 	case req.Tenant != "":
 		t, aerr := q.address("tenant", req.Tenant)
 		if aerr != nil {
 			return nil, aerr
 		}
-		out, page, err = paginateIndex(ctx, q.k.leases, q.k.leases.Indexes.Tenant, t, req.Pagination, keep)
+		out, page, err = paginateIndex(ctx, q.k.leases, q.k.leases.Indexes.Tenant, refIs(t), req.Pagination, keep)
 	case req.State != 0:
-		out, page, err = paginateIndex(ctx, q.k.leases, q.k.leases.Indexes.State, int32(req.State), req.Pagination, keep)
+		out, page, err = paginateIndex(ctx, q.k.leases, q.k.leases.Indexes.State, refIs(int32(req.State)), req.Pagination, keep)
 	default:
 		out, page, err = query.CollectionPaginate(ctx, q.k.leases, req.Pagination,
 			func(_ uint64, l types.Lease) (types.Lease, error) { return l, nil })
@@ -293,6 +301,24 @@ func (q queryServer) Leases(ctx context.Context, req *types.QueryLeasesRequest) 
 		}
 	}
 	return &types.QueryLeasesResponse{Leases: out, Pagination: page}, nil
+}
+
+func (q queryServer) FailedItems(ctx context.Context, req *types.QueryFailedItemsRequest) (*types.QueryFailedItemsResponse, error) {
+	if req == nil {
+		req = &types.QueryFailedItemsRequest{}
+	}
+	items, page, err := query.CollectionPaginate(ctx, q.k.failedItems, req.Pagination,
+		func(_ collections.Pair[int32, uint64], v types.FailedItem) (types.FailedItem, error) { return v, nil })
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	return &types.QueryFailedItemsResponse{Items: items, Pagination: page}, nil
+}
+
+// withHexVersion fills the answer-only version_hex field.
+func withHexVersion(d types.Deployment) types.Deployment {
+	d.VersionHex = hex.EncodeToString(d.Version)
+	return d
 }
 
 func (q queryServer) address(field, s string) (sdk.AccAddress, error) {
@@ -310,15 +336,16 @@ func notFoundOr(err error, format string, args ...any) error {
 	return status.Error(codes.Internal, err.Error())
 }
 
-// paginateIndex pages through the objects whose index key equals ref, in
-// id order, keeping those that pass keep.
+// paginateIndex pages through the objects whose index entries start with
+// prefix (exact or partial reference key), in index order, keeping those
+// that pass keep.
 func paginateIndex[R, V any](
 	ctx context.Context,
 	primary interface {
 		Get(context.Context, uint64) (V, error)
 	},
 	idx *indexes.Multi[R, uint64, V],
-	ref R,
+	prefix collections.Pair[R, uint64],
 	page *query.PageRequest,
 	keep func(V) bool,
 ) ([]V, *query.PageResponse, error) {
@@ -335,35 +362,13 @@ func paginateIndex[R, V any](
 			return keep(v), nil
 		},
 		func(collections.Pair[R, uint64], collections.NoValue) (V, error) { return current, nil },
-		query.WithCollectionPaginationPairPrefix[R, uint64](ref))
+		func(o *query.CollectionsPaginateOptions[collections.Pair[R, uint64]]) { o.Prefix = &prefix })
 }
 
-// paginateIndexFirst pages through the objects whose index key is a pair
-// starting with first (e.g. a provider's bids on any group), in index order.
-func paginateIndexFirst[A, B, V any](
-	ctx context.Context,
-	primary interface {
-		Get(context.Context, uint64) (V, error)
-	},
-	idx *indexes.Multi[collections.Pair[A, B], uint64, V],
-	first A,
-	page *query.PageRequest,
-	keep func(V) bool,
-) ([]V, *query.PageResponse, error) {
-	type key = collections.Pair[collections.Pair[A, B], uint64]
-	var current V
-	return query.CollectionFilteredPaginate(ctx, idx, page,
-		func(k key, _ collections.NoValue) (bool, error) {
-			v, err := primary.Get(ctx, k.K2())
-			if err != nil {
-				return false, err
-			}
-			current = v
-			return keep(v), nil
-		},
-		func(key, collections.NoValue) (V, error) { return current, nil },
-		func(o *query.CollectionsPaginateOptions[key]) {
-			prefix := collections.PairPrefix[collections.Pair[A, B], uint64](collections.PairPrefix[A, B](first))
-			o.Prefix = &prefix
-		})
+// refIs selects the index entries whose reference key is ref.
+func refIs[R any](ref R) collections.Pair[R, uint64] { return collections.PairPrefix[R, uint64](ref) }
+
+// refStarts selects the index entries whose pair reference key starts with first.
+func refStarts[A, B any](first A) collections.Pair[collections.Pair[A, B], uint64] {
+	return collections.PairPrefix[collections.Pair[A, B], uint64](collections.PairPrefix[A, B](first))
 }

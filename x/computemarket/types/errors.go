@@ -12,6 +12,7 @@ var (
 	ErrInvalidGenesis   = errorsmod.Register(ModuleName, 6, "invalid genesis state")
 	ErrUnauthorized     = errorsmod.Register(ModuleName, 7, "signer may not act on this object")
 	ErrInvariantBroken  = errorsmod.Register(ModuleName, 8, "module invariant broken")
+	ErrAmountTooLarge   = errorsmod.Register(ModuleName, 9, "amount is above the maximum a message may carry")
 
 	// provider
 	ErrProviderNotFound    = errorsmod.Register(ModuleName, 10, "provider not found")
@@ -52,4 +53,5 @@ var (
 	ErrInvalidLeaseState = errorsmod.Register(ModuleName, 61, "lease is not in a state that allows this")
 	ErrEscrowNotFound    = errorsmod.Register(ModuleName, 62, "escrow not found")
 	ErrNothingToWithdraw = errorsmod.Register(ModuleName, 63, "nothing to withdraw")
+	ErrOverflow          = errorsmod.Register(ModuleName, 64, "arithmetic overflow")
 )

@@ -55,11 +55,8 @@ func (gs GenesisState) Validate() error {
 		if err := checkID("deployment", d.Id, gs.NextDeploymentId, seen); err != nil {
 			return err
 		}
-		if err := ValidateAddress("owner", d.Owner); err != nil {
-			return errorsmod.Wrapf(ErrInvalidGenesis, "deployment %d: %s", d.Id, err.Error())
-		}
-		if d.State != DeploymentActive && d.State != DeploymentClosed {
-			return errorsmod.Wrapf(ErrInvalidGenesis, "deployment %d: illegal state %s", d.Id, d.State)
+		if err := d.validateGenesis(); err != nil {
+			return genesisErr("deployment", d.Id, err)
 		}
 		deployments[d.Id] = d
 	}
@@ -76,8 +73,11 @@ func (gs GenesisState) Validate() error {
 		if g.Owner != d.Owner {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "group %d: owner %q is not its deployment's owner", g.Id, g.Owner)
 		}
-		if g.State < GroupOpen || g.State > GroupClosed {
-			return errorsmod.Wrapf(ErrInvalidGenesis, "group %d: illegal state %s", g.Id, g.State)
+		if err := g.validateGenesis(); err != nil {
+			return genesisErr("group", g.Id, err)
+		}
+		if d.State == DeploymentClosed && g.State != GroupClosed {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "group %d is %s in closed deployment %d", g.Id, g.State, d.Id)
 		}
 		groups[g.Id] = g
 	}
@@ -93,8 +93,11 @@ func (gs GenesisState) Validate() error {
 		if e.Owner != g.Owner {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "escrow of group %d: owner %q is not the group's owner", e.GroupId, e.Owner)
 		}
-		if e.Balance.Denom != Denom || e.Balance.Amount.IsNil() || e.Balance.Amount.IsNegative() {
-			return errorsmod.Wrapf(ErrInvalidGenesis, "escrow of group %d: bad balance %s", e.GroupId, e.Balance)
+		if err := e.validateGenesis(); err != nil {
+			return genesisErr("escrow of group", e.GroupId, err)
+		}
+		if g.State == GroupClosed && !e.Balance.IsZero() {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "escrow of closed group %d holds %s", e.GroupId, e.Balance)
 		}
 		escrows[e.GroupId] = struct{}{}
 	}
@@ -109,17 +112,23 @@ func (gs GenesisState) Validate() error {
 		if err := checkID("bid", b.Id, gs.NextBidId, seen); err != nil {
 			return err
 		}
-		if _, ok := groups[b.GroupId]; !ok {
+		g, ok := groups[b.GroupId]
+		if !ok {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "bid %d: unknown group %d", b.Id, b.GroupId)
+		}
+		if err := b.validateGenesis(); err != nil {
+			return genesisErr("bid", b.Id, err)
+		}
+		if b.State == BidOpen && g.State != GroupOpen {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "bid %d is OPEN on group %d in %s", b.Id, g.Id, g.State)
 		}
 		if _, ok := providers[b.Provider]; !ok {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "bid %d: unregistered provider %q", b.Id, b.Provider)
 		}
-		if b.State < BidOpen || b.State > BidClosed {
-			return errorsmod.Wrapf(ErrInvalidGenesis, "bid %d: illegal state %s", b.Id, b.State)
-		}
 		bids[b.Id] = b
 	}
+	liveByGroup := make(map[uint64]uint64, len(gs.Leases))
+	leaseOfBid := make(map[uint64]Lease, len(gs.Leases))
 	seen = make(map[uint64]struct{}, len(gs.Leases))
 	for _, l := range gs.Leases {
 		if err := checkID("lease", l.Id, gs.NextLeaseId, seen); err != nil {
@@ -133,12 +142,54 @@ func (gs GenesisState) Validate() error {
 		if l.GroupId != b.GroupId || l.Provider != b.Provider || l.Tenant != g.Owner || l.DeploymentId != g.DeploymentId {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "lease %d disagrees with its bid %d or group %d", l.Id, b.Id, g.Id)
 		}
-		if l.State < LeaseActive || l.State > LeaseClosed {
-			return errorsmod.Wrapf(ErrInvalidGenesis, "lease %d: illegal state %s", l.Id, l.State)
+		if err := l.validateGenesis(); err != nil {
+			return genesisErr("lease", l.Id, err)
 		}
-		if l.Price.Denom != Denom || l.Price.Amount.IsNil() || !l.Price.Amount.IsPositive() {
-			return errorsmod.Wrapf(ErrInvalidGenesis, "lease %d: bad price %s", l.Id, l.Price)
+		if _, dup := leaseOfBid[l.BidId]; dup {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "lease %d: bid %d already has a lease", l.Id, l.BidId)
 		}
+		leaseOfBid[l.BidId] = l
+		if !l.IsLive() {
+			continue
+		}
+		if g.State != GroupMatched || g.LeaseId != l.Id {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "live lease %d: its group %d is %s with lease_id %d", l.Id, g.Id, g.State, g.LeaseId)
+		}
+		if b.State != BidActive {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "live lease %d: its bid %d is %s", l.Id, b.Id, b.State)
+		}
+		liveByGroup[g.Id] = l.Id
+	}
+	return gs.validateMatches(leaseOfBid, liveByGroup)
+}
+
+// validateMatches checks the links the leases did not: every MATCHED group
+// has its live lease, every ACTIVE bid is a live lease's, every lease_id is
+// an id the chain gave out, and failed items appear once each.
+func (gs GenesisState) validateMatches(leaseOfBid map[uint64]Lease, liveByGroup map[uint64]uint64) error {
+	for _, g := range gs.Groups {
+		if g.LeaseId != 0 && g.LeaseId >= gs.NextLeaseId {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "group %d: lease_id %d is not below next_lease_id %d", g.Id, g.LeaseId, gs.NextLeaseId)
+		}
+		if _, ok := liveByGroup[g.Id]; g.State == GroupMatched && !ok {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "group %d is MATCHED without a live lease", g.Id)
+		}
+	}
+	for _, b := range gs.Bids {
+		if l, ok := leaseOfBid[b.Id]; b.State == BidActive && (!ok || !l.IsLive()) {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "bid %d is ACTIVE without a live lease", b.Id)
+		}
+	}
+	failed := make(map[[2]uint64]struct{}, len(gs.FailedItems))
+	for _, f := range gs.FailedItems {
+		if err := f.validateGenesis(); err != nil {
+			return genesisErr("failed item", f.Id, err)
+		}
+		key := [2]uint64{uint64(f.Queue), f.Id}
+		if _, dup := failed[key]; dup {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "failed item %s/%d appears twice", f.Queue, f.Id)
+		}
+		failed[key] = struct{}{}
 	}
 	return nil
 }

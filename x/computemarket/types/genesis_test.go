@@ -27,12 +27,12 @@ func validGenesis() types.GenesisState {
 		},
 		Deployments: []types.Deployment{
 			{Id: 1, Owner: tenant, Version: version(), State: types.DeploymentActive},
-			{Id: 2, Owner: tenant, Version: version(), State: types.DeploymentClosed},
+			{Id: 2, Owner: tenant, Version: version(), State: types.DeploymentClosed, ClosedHeight: 3},
 		},
 		Groups: []types.Group{
 			{Id: 1, DeploymentId: 1, Owner: tenant, Spec: validGroupSpec("web"), State: types.GroupOpen, AuctionEnd: 40},
-			{Id: 2, DeploymentId: 1, Owner: tenant, Spec: validGroupSpec("db"), State: types.GroupMatched},
-			{Id: 3, DeploymentId: 2, Owner: tenant, Spec: validGroupSpec("web"), State: types.GroupClosed},
+			{Id: 2, DeploymentId: 1, Owner: tenant, Spec: validGroupSpec("db"), State: types.GroupMatched, LeaseId: 1},
+			{Id: 3, DeploymentId: 2, Owner: tenant, Spec: validGroupSpec("web"), State: types.GroupClosed, ClosedHeight: 3},
 		},
 		Escrows: []types.Escrow{
 			{GroupId: 1, Owner: tenant, Balance: udait(100), Deposited: udait(100)},
@@ -42,7 +42,7 @@ func validGenesis() types.GenesisState {
 		Bids: []types.Bid{
 			{Id: 1, GroupId: 1, Provider: provA, Price: udait(2), Deposit: udait(5), State: types.BidOpen},
 			{Id: 2, GroupId: 2, Provider: provA, Price: udait(2), Deposit: udait(5), State: types.BidActive},
-			{Id: 3, GroupId: 2, Provider: provB, Price: udait(3), Deposit: udait(5), State: types.BidLost},
+			{Id: 3, GroupId: 2, Provider: provB, Price: udait(3), Deposit: udait(5), State: types.BidLost, ClosedHeight: 2},
 		},
 		Leases: []types.Lease{
 			{Id: 1, BidId: 2, GroupId: 2, DeploymentId: 1, Tenant: tenant, Provider: provA,
@@ -54,6 +54,16 @@ func validGenesis() types.GenesisState {
 		NextLeaseId:      2,
 	}
 }
+
+// closeLease turns validGenesis's lease into one the tenant closed at 5.
+func closeLease(gs *types.GenesisState) {
+	gs.Leases[0].State, gs.Leases[0].CloseReason, gs.Leases[0].ClosedHeight = types.LeaseClosed, types.CloseReasonTenant, 5
+	gs.Groups[1].State = types.GroupPaused
+	gs.Bids[1].State, gs.Bids[1].ClosedHeight = types.BidClosed, 5
+}
+
+// pastMax is MaxAmount+1 udait.
+func pastMax() sdk.Coin { return sdk.Coin{Denom: types.Denom, Amount: types.MaxAmount.AddRaw(1)} }
 
 func TestDefaultGenesisValidates(t *testing.T) {
 	gs := types.DefaultGenesis()
@@ -73,7 +83,7 @@ func TestGenesisValidate(t *testing.T) {
 		{"next ids above the highest ids", func(gs *types.GenesisState) {
 			gs.NextDeploymentId, gs.NextGroupId, gs.NextBidId, gs.NextLeaseId = 100, 100, 100, 100
 		}, nil},
-		{"closed lease", func(gs *types.GenesisState) { gs.Leases[0].State = types.LeaseClosed }, nil},
+		{"closed lease", closeLease, nil},
 		{"lease with insufficient funds", func(gs *types.GenesisState) { gs.Leases[0].State = types.LeaseInsufficientFunds }, nil},
 		{"zero escrow balance", func(gs *types.GenesisState) { gs.Escrows[0].Balance = udait(0) }, nil},
 
@@ -138,6 +148,64 @@ func TestGenesisValidate(t *testing.T) {
 		{"lease of unknown bid", func(gs *types.GenesisState) { gs.Leases[0].BidId = 3000 }, types.ErrInvalidGenesis},
 		{"lease in unspecified state", func(gs *types.GenesisState) { gs.Leases[0].State = types.LeaseStateUnspecified }, types.ErrInvalidGenesis},
 		{"lease in unknown state", func(gs *types.GenesisState) { gs.Leases[0].State = 4 }, types.ErrInvalidGenesis},
+
+		// what the keeper could not run (issue 12): amounts, takes, links
+		{"lease without take", func(gs *types.GenesisState) { gs.Leases[0].Take = sdk.Coin{} }, types.ErrInvalidGenesis},
+		{"take above price", func(gs *types.GenesisState) { gs.Leases[0].Take = udait(3) }, types.ErrInvalidGenesis},
+		{"zero lease price", func(gs *types.GenesisState) { gs.Leases[0].Price = udait(0) }, types.ErrInvalidGenesis},
+		{"lease price past the maximum", func(gs *types.GenesisState) { gs.Leases[0].Price = pastMax() }, types.ErrInvalidGenesis},
+		{"withdrawn above spent", func(gs *types.GenesisState) { gs.Leases[0].Withdrawn = udait(1) }, types.ErrInvalidGenesis},
+		{"lease settled before its creation", func(gs *types.GenesisState) { gs.Leases[0].CreatedHeight = 5 }, types.ErrInvalidGenesis},
+		{"live lease with a close reason", func(gs *types.GenesisState) {
+			gs.Leases[0].CloseReason = types.CloseReasonTenant
+		}, types.ErrInvalidGenesis},
+		{"closed lease without a reason", func(gs *types.GenesisState) {
+			closeLease(gs)
+			gs.Leases[0].CloseReason = types.CloseReasonUnspecified
+		}, types.ErrInvalidGenesis},
+		{"bid price past the maximum", func(gs *types.GenesisState) { gs.Bids[0].Price = pastMax() }, types.ErrInvalidGenesis},
+		{"zero bid price", func(gs *types.GenesisState) { gs.Bids[0].Price = udait(0) }, types.ErrInvalidGenesis},
+		{"bid deposit past the maximum", func(gs *types.GenesisState) { gs.Bids[0].Deposit = pastMax() }, types.ErrInvalidGenesis},
+		{"escrow past the maximum", func(gs *types.GenesisState) { gs.Escrows[0].Balance = pastMax() }, types.ErrInvalidGenesis},
+		{"group max price past the maximum", func(gs *types.GenesisState) { gs.Groups[0].Spec.MaxPrice = pastMax() }, types.ErrInvalidGenesis},
+		{"group with a bad spec", func(gs *types.GenesisState) { gs.Groups[0].Spec.Name = "" }, types.ErrInvalidGenesis},
+		{"deployment with a short version", func(gs *types.GenesisState) { gs.Deployments[0].Version = []byte{1} }, types.ErrInvalidGenesis},
+		{"deployment with version_hex in state", func(gs *types.GenesisState) { gs.Deployments[0].VersionHex = "07" }, types.ErrInvalidGenesis},
+		{"negative height", func(gs *types.GenesisState) { gs.Groups[0].CreatedHeight = -1 }, types.ErrInvalidGenesis},
+		{"height past 2^60", func(gs *types.GenesisState) { gs.Groups[0].AuctionEnd = types.MaxGenesisHeight + 1 }, types.ErrInvalidGenesis},
+		{"auction ending before it opened", func(gs *types.GenesisState) { gs.Groups[0].OpenedAt = 41 }, types.ErrInvalidGenesis},
+		{"open group in a closed deployment", func(gs *types.GenesisState) { gs.Groups[2].State = types.GroupOpen }, types.ErrInvalidGenesis},
+		{"MATCHED group without lease_id", func(gs *types.GenesisState) { gs.Groups[1].LeaseId = 0 }, types.ErrInvalidGenesis},
+		{"MATCHED group without a live lease", func(gs *types.GenesisState) {
+			gs.Leases[0].State = types.LeaseClosed
+			gs.Leases[0].CloseReason = types.CloseReasonTenant
+		}, types.ErrInvalidGenesis},
+		{"live lease on a paused group", func(gs *types.GenesisState) { gs.Groups[1].State = types.GroupPaused }, types.ErrInvalidGenesis},
+		{"lease_id past next_lease_id", func(gs *types.GenesisState) { gs.Groups[0].LeaseId = 9 }, types.ErrInvalidGenesis},
+		{"live lease of a lost bid", func(gs *types.GenesisState) { gs.Bids[1].State = types.BidLost }, types.ErrInvalidGenesis},
+		{"ACTIVE bid without a lease", func(gs *types.GenesisState) {
+			gs.Bids = append(gs.Bids, types.Bid{Id: 4, GroupId: 1, Provider: gs.Bids[0].Provider, Price: udait(1), Deposit: udait(5), State: types.BidActive})
+			gs.NextBidId = 5
+		}, types.ErrInvalidGenesis},
+		{"OPEN bid on a MATCHED group", func(gs *types.GenesisState) { gs.Bids[2].State, gs.Bids[2].ClosedHeight = types.BidOpen, 0 }, types.ErrInvalidGenesis},
+		{"live bid with a closed height", func(gs *types.GenesisState) { gs.Bids[0].ClosedHeight = 3 }, types.ErrInvalidGenesis},
+		{"closed group holding escrow", func(gs *types.GenesisState) { gs.Escrows[2].Balance = udait(1) }, types.ErrInvalidGenesis},
+		{"two leases of one bid", func(gs *types.GenesisState) {
+			l := gs.Leases[0]
+			l.Id, l.State, l.CloseReason = 2, types.LeaseClosed, types.CloseReasonTenant
+			gs.Leases = append(gs.Leases, l)
+			gs.NextLeaseId = 3
+		}, types.ErrInvalidGenesis},
+		{"failed item", func(gs *types.GenesisState) {
+			gs.FailedItems = []types.FailedItem{{Queue: types.QueueAuction, Id: 1, DueHeight: 40, FailedHeight: 40, Error: "e"}}
+		}, nil},
+		{"failed item twice", func(gs *types.GenesisState) {
+			f := types.FailedItem{Queue: types.QueueAuction, Id: 1, DueHeight: 40, FailedHeight: 40, Error: "e"}
+			gs.FailedItems = []types.FailedItem{f, f}
+		}, types.ErrInvalidGenesis},
+		{"failed item of no queue", func(gs *types.GenesisState) {
+			gs.FailedItems = []types.FailedItem{{Queue: types.QueueUnspecified, Id: 1}}
+		}, types.ErrInvalidGenesis},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

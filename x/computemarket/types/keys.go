@@ -36,7 +36,7 @@ var (
 	BidsKey             = collections.NewPrefix(14)
 	_                   = collections.NewPrefix(15) // reserved: was bids_by_group
 	BidsByGroupStateKey = collections.NewPrefix(16)
-	BidsByProviderKey   = collections.NewPrefix(17)
+	_                   = collections.NewPrefix(17) // reserved: was bids_by_provider
 	_                   = collections.NewPrefix(18) // reserved: was bids_by_state
 
 	LeasesKey           = collections.NewPrefix(19)
@@ -56,10 +56,21 @@ var (
 	// TakePerBlockKey holds the protocol take of all leases that pay at the
 	// next EndBlock; it moves to the community pool once per block.
 	TakePerBlockKey = collections.NewPrefix(27)
-	// TakeStartsKey holds the take of leases created at a height; it joins
-	// TakePerBlock at the next height (a lease first pays at c+1).
-	TakeStartsKey = collections.NewPrefix(28)
+	_               = collections.NewPrefix(28) // reserved: was take_starts
 	// NextDueKey holds a lower bound of the first height at which any
 	// schedule above has work; EndBlock skips the queues before it.
 	NextDueKey = collections.NewPrefix(29)
+	// TakeChangesKey holds, per height, the change of TakePerBlock from
+	// that height's EndBlock on: leases that start and stop paying.
+	TakeChangesKey = collections.NewPrefix(30)
+	// PruneQueueKey lists closed objects by (closed height, kind, id);
+	// each is removed retention_blocks after it closed.
+	PruneQueueKey = collections.NewPrefix(31)
+	// FailedItemsKey records EndBlock items that failed: (queue, id).
+	FailedItemsKey = collections.NewPrefix(32)
+	// BidsByProviderLiveKey indexes bids by (provider, group, live).
+	BidsByProviderLiveKey = collections.NewPrefix(33)
+	// ScheduleBacklogKey holds the height whose EndBlock left scheduled
+	// items due (max_items_per_block was reached); absent when none.
+	ScheduleBacklogKey = collections.NewPrefix(34)
 )

@@ -18,6 +18,21 @@ const (
 	DefaultBidDurationBlocks uint64 = 30
 	DefaultTakeRateBps       uint32 = 100
 	DefaultMaxBidsPerGroup   uint32 = 256
+	// DefaultMaxItemsPerBlock bounds one EndBlock's scheduled work to a few
+	// tens of milliseconds (see make bench).
+	DefaultMaxItemsPerBlock uint32 = 1_000
+	// DefaultRetentionBlocks keeps closed objects about a week at 6 s blocks.
+	DefaultRetentionBlocks uint64 = 100_000
+	// DefaultPrunePerBlock is x/feegrant's figure.
+	DefaultPrunePerBlock uint32 = 200
+
+	// MaxBidDurationBlocks keeps auction_end far from int64 overflow.
+	MaxBidDurationBlocks uint64 = 10_000_000
+	// MaxItemsPerBlockLimit and MaxPrunePerBlockLimit bound the bounds.
+	MaxItemsPerBlockLimit uint32 = 100_000
+	MaxPrunePerBlockLimit uint32 = 100_000
+	// MaxRetentionBlocks is about 19 years at 6 s blocks.
+	MaxRetentionBlocks uint64 = 100_000_000
 
 	// MaxTakeRateBps is 100%.
 	MaxTakeRateBps uint32 = 10_000
@@ -42,13 +57,16 @@ func DefaultParams() Params {
 		AuditorWhitelist:  []string{},
 		MaxBidsPerGroup:   DefaultMaxBidsPerGroup,
 		ProviderMinBond:   DefaultProviderMinBond(),
+		MaxItemsPerBlock:  DefaultMaxItemsPerBlock,
+		RetentionBlocks:   DefaultRetentionBlocks,
+		PrunePerBlock:     DefaultPrunePerBlock,
 	}
 }
 
 // Validate checks every rule of SPEC section 2.
 func (p Params) Validate() error {
-	if p.BidDurationBlocks < 1 {
-		return errorsmod.Wrap(ErrInvalidParams, "bid_duration_blocks must be at least 1")
+	if p.BidDurationBlocks < 1 || p.BidDurationBlocks > MaxBidDurationBlocks {
+		return errorsmod.Wrapf(ErrInvalidParams, "bid_duration_blocks must be in 1..%d", MaxBidDurationBlocks)
 	}
 	if err := validateUdait("bid_min_deposit", p.BidMinDeposit, false); err != nil {
 		return err
@@ -75,6 +93,15 @@ func (p Params) Validate() error {
 	if p.MaxBidsPerGroup < 1 || p.MaxBidsPerGroup > MaxBidsPerGroupLimit {
 		return errorsmod.Wrapf(ErrInvalidParams, "max_bids_per_group must be in 1..%d", MaxBidsPerGroupLimit)
 	}
+	if p.MaxItemsPerBlock < 1 || p.MaxItemsPerBlock > MaxItemsPerBlockLimit {
+		return errorsmod.Wrapf(ErrInvalidParams, "max_items_per_block must be in 1..%d", MaxItemsPerBlockLimit)
+	}
+	if p.RetentionBlocks < 1 || p.RetentionBlocks > MaxRetentionBlocks {
+		return errorsmod.Wrapf(ErrInvalidParams, "retention_blocks must be in 1..%d", MaxRetentionBlocks)
+	}
+	if p.PrunePerBlock < 1 || p.PrunePerBlock > MaxPrunePerBlockLimit {
+		return errorsmod.Wrapf(ErrInvalidParams, "prune_per_block must be in 1..%d", MaxPrunePerBlockLimit)
+	}
 	return validateUdait("provider_min_bond", p.ProviderMinBond, true)
 }
 
@@ -97,6 +124,9 @@ func validateUdait(field string, c sdk.Coin, zeroOK bool) error {
 	}
 	if !zeroOK && c.Amount.IsZero() {
 		return errorsmod.Wrapf(ErrInvalidParams, "%s must be positive", field)
+	}
+	if err := CheckAmountBound(field, c.Amount); err != nil {
+		return errorsmod.Wrapf(ErrInvalidParams, "%s", err.Error())
 	}
 	return nil
 }

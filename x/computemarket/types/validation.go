@@ -41,7 +41,8 @@ func ValidateAddress(field, addr string) error {
 	return nil
 }
 
-// ValidateUdait checks that c is a positive udait amount.
+// ValidateUdait checks that c is a positive udait amount of at most
+// MaxAmount.
 func ValidateUdait(field string, c sdk.Coin) error {
 	if c.Denom != Denom {
 		return errorsmod.Wrapf(ErrInvalidAmount, "%s must be in %s, got %q", field, Denom, c.Denom)
@@ -49,7 +50,7 @@ func ValidateUdait(field string, c sdk.Coin) error {
 	if c.Amount.IsNil() || !c.Amount.IsPositive() {
 		return errorsmod.Wrapf(ErrInvalidAmount, "%s must be positive, got %s", field, c)
 	}
-	return nil
+	return CheckAmountBound(field, c.Amount)
 }
 
 // ValidateHostURI requires an absolute http(s) URI with a host.

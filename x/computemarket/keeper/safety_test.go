@@ -1,0 +1,170 @@
+package keeper_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"cosmossdk.io/math"
+	"github.com/stretchr/testify/require"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/daitchain/daitchain/x/computemarket/types"
+)
+
+// 10,000 leases run dry at one height (issue 12): EndBlock takes at most
+// max_items_per_block of them a block, the rest carry over in order, and
+// every lease still pays exactly the blocks SPEC section 5 gives it: it is
+// settled as of its own exhaustion height, not of the block that ran it.
+func TestTenThousandExhaustionsAtOneHeight(t *testing.T) {
+	const n, paid, limit = 10_000, 5, 1_000
+	m := newMarket(t)
+	h := m.ctx.BlockHeight()
+	gs := leasesGenesis(n, h, paid*idlePrice)
+	gs.Params.MaxItemsPerBlock = limit
+	require.NoError(t, m.k.InitGenesis(m.ctx, gs))
+	m.fund(moduleAddr, int64(n)*paid*idlePrice)
+	m.conserved(t)
+	m.atHeight(h + 1)
+
+	x := h + paid // every lease's last paid height
+	perBlock := map[int64]int{}
+	carried := 0
+	for m.ctx.BlockHeight() <= x+2*n/limit+2 {
+		m.freshEvents()
+		require.NoError(t, m.k.EndBlocker(m.ctx))
+		for _, ev := range m.typedEvents(t) {
+			switch ev.(type) {
+			case *types.EventLeaseInsufficientFunds, *types.EventLeaseClosed:
+				perBlock[m.ctx.BlockHeight()]++
+			case *types.EventScheduleCarriedOver:
+				carried++
+			}
+		}
+		require.LessOrEqual(t, perBlock[m.ctx.BlockHeight()], limit, "height %d ran more than the limit", m.ctx.BlockHeight())
+		m.atHeight(m.ctx.BlockHeight() + 1)
+	}
+	require.GreaterOrEqual(t, carried, 2*n/limit-1, "the work was spread over blocks")
+	require.Equal(t, limit, perBlock[x], "the due height ran a full block")
+	m.checkInvariants(t)
+
+	take := gs.Leases[0].Take.Amount.Int64()
+	for id := uint64(1); id <= n; id++ {
+		l := m.lease(t, id)
+		require.Equal(t, types.LeaseClosed, l.State, "lease %d", id)
+		require.Equal(t, types.CloseReasonInsufficientFunds, l.CloseReason, "lease %d", id)
+		require.Equal(t, x+1, l.ClosedHeight, "lease %d closes as of x+1 whichever block ran it", id)
+		require.Equal(t, int64(paid*idlePrice), l.Spent.Amount.Int64(), "lease %d", id)
+		require.True(t, m.escrow(t, id).Balance.IsZero(), "escrow %d", id)
+		m.requireGroup(t, id, types.GroupPaused)
+	}
+	require.Equal(t, math.NewInt(n*paid*take), m.bank.pool, "the pool got every take of every paid block")
+	// a lease that closes pays its provider what it earned
+	earned := math.ZeroInt()
+	for _, p := range gs.Providers {
+		addr, err := sdk.AccAddressFromBech32(p.Owner)
+		require.NoError(t, err)
+		earned = earned.Add(m.bank.balance(addr))
+	}
+	require.Equal(t, math.NewInt(n*paid*(idlePrice-take)), earned)
+	require.True(t, m.bank.balance(moduleAddr).IsZero(), "nothing is left in the module account")
+}
+
+// A scheduled item that fails is set aside: its changes are dropped, it is
+// recorded and announced, the block and the chain go on, and the other
+// items of the block run.
+func TestFailedItemIsSetAside(t *testing.T) {
+	m := newMarketT(t)
+	bad := m.deploy(t, tenant1, spec("bad", 3*floorDeposit, floorDeposit)).GroupIds[0]
+	good := m.deploy(t, tenant2, spec("good", 3*floorDeposit, floorDeposit)).GroupIds[0]
+	m.bid(t, provA, bad, floorDeposit)
+	m.bid(t, provB, good, floorDeposit)
+	end := m.group(t, bad).AuctionEnd
+	// Corrupt the bad group's escrow so that its auction cannot create a
+	// lease (the escrow is gone): the item fails.
+	// (The invariants see the corruption: blocks end without them here.)
+	m.ctx.KVStore(m.key).Delete(objectKey(types.EscrowsKey, bad))
+	for m.ctx.BlockHeight() < end {
+		require.NoError(t, m.k.EndBlocker(m.ctx))
+		m.atHeight(m.ctx.BlockHeight() + 1)
+	}
+	m.freshEvents()
+	require.NoError(t, m.k.EndBlocker(m.ctx))
+
+	var failed *types.EventScheduledItemFailed
+	for _, ev := range m.typedEvents(t) {
+		if e, ok := ev.(*types.EventScheduledItemFailed); ok {
+			failed = e
+		}
+	}
+	require.NotNil(t, failed, "the failure is announced")
+	require.Equal(t, types.QueueAuction, failed.Queue)
+	require.Equal(t, bad, failed.Id)
+	require.Equal(t, end, failed.DueHeight)
+
+	res, err := m.queries.FailedItems(m.ctx, &types.QueryFailedItemsRequest{})
+	require.NoError(t, err)
+	require.Len(t, res.Items, 1)
+	require.Equal(t, bad, res.Items[0].Id)
+	require.Contains(t, res.Items[0].Error, "escrow")
+
+	m.requireGroup(t, bad, types.GroupOpen) // as it was, off the schedule
+	m.requireGroup(t, good, types.GroupMatched)
+	// the next blocks run; the bad group is never retried
+	m.atHeight(end + 1)
+	for range 3 {
+		m.freshEvents()
+		require.NoError(t, m.k.EndBlocker(m.ctx))
+		m.atHeight(m.ctx.BlockHeight() + 1)
+	}
+	res, err = m.queries.FailedItems(m.ctx, &types.QueryFailedItemsRequest{})
+	require.NoError(t, err)
+	require.Len(t, res.Items, 1)
+}
+
+// Closed objects and their index entries are gone after the retention
+// window; the invariants hold throughout, and live objects stay.
+func TestPruningAfterRetention(t *testing.T) {
+	const retention = 20
+	m := newMarketT(t)
+	m.setParams(t, func(p *types.Params) { p.RetentionBlocks = retention; p.PrunePerBlock = 2 })
+	m.conserved(t)
+	closed := m.deploy(t, tenant1, spec("old", 3*floorDeposit, 10*floorDeposit))
+	live := m.deploy(t, tenant2, spec("new", 3*floorDeposit, 100*floorDeposit))
+	gid := closed.GroupIds[0]
+	m.bid(t, provA, gid, floorDeposit)
+	m.bid(t, provB, gid, floorDeposit+1) // loses
+	m.bid(t, provA, live.GroupIds[0], floorDeposit)
+	m.endAuction(t, gid)
+	m.endBlock(t)
+	m.ok(t, &types.MsgCloseDeployment{Owner: str(tenant1), DeploymentId: closed.DeploymentId})
+	closedAt := m.ctx.BlockHeight()
+	before := len(m.kvPairs(t))
+
+	// inside the window everything is still there
+	m.advance(t, closedAt+retention)
+	_, err := m.k.GetLease(m.ctx, 1)
+	require.NoError(t, err)
+	// past it, two objects a block go: lease, bids, group, deployment
+	m.advance(t, closedAt+retention+4)
+	_, err = m.k.GetLease(m.ctx, 1)
+	require.ErrorIs(t, err, types.ErrLeaseNotFound)
+	for _, bid := range []uint64{1, 2} {
+		_, err = m.k.GetBid(m.ctx, bid)
+		require.ErrorIs(t, err, types.ErrBidNotFound, "bid %d", bid)
+	}
+	_, err = m.k.GetGroup(m.ctx, gid)
+	require.ErrorIs(t, err, types.ErrGroupNotFound)
+	_, err = m.queries.Deployment(m.ctx, &types.QueryDeploymentRequest{Id: closed.DeploymentId})
+	require.Error(t, err)
+	// the live deployment and its lease are untouched
+	m.requireGroup(t, live.GroupIds[0], types.GroupMatched)
+	require.Less(t, len(m.kvPairs(t)), before, "state shrank")
+	raw := fmt.Sprintf("%X", tenant1.Bytes())
+	for _, kv := range m.kvPairs(t) {
+		key, _, _ := strings.Cut(kv, "=")
+		require.NotContains(t, key, raw, "no index entry names the pruned tenant's objects")
+	}
+	// (advance checked the invariants at the end of every block)
+}
