@@ -64,19 +64,12 @@ func NewRootCmd() *cobra.Command {
 			cmd.SetOut(cmd.OutOrStdout())
 			cmd.SetErr(cmd.ErrOrStderr())
 
-			clientCtx = clientCtx.WithCmdContext(cmd.Context())
-			clientCtx, err := client.ReadPersistentCommandFlags(clientCtx, cmd.Flags())
+			err := readClientAndServerConfig(cmd, &clientCtx)
 			if err != nil {
-				return err
+				// A bad config file or flag value, not a misused command.
+				cmd.SilenceUsage = true
 			}
-			clientCtx, err = config.ReadFromClientConfig(clientCtx)
-			if err != nil {
-				return err
-			}
-			if err := client.SetCmdClientContextHandler(clientCtx, cmd); err != nil {
-				return err
-			}
-			return server.InterceptConfigsPreRunHandler(cmd, serverconfig.DefaultConfigTemplate, appConfig(), cometConfig())
+			return err
 		},
 	}
 
@@ -84,7 +77,46 @@ func NewRootCmd() *cobra.Command {
 	if err := autoCliOpts.EnhanceRootCommand(rootCmd); err != nil {
 		panic(err)
 	}
+	silenceUsageOnRunErrors(rootCmd)
 	return rootCmd
+}
+
+func readClientAndServerConfig(cmd *cobra.Command, clientCtx *client.Context) error {
+	*clientCtx = clientCtx.WithCmdContext(cmd.Context())
+	ctx, err := client.ReadPersistentCommandFlags(*clientCtx, cmd.Flags())
+	if err != nil {
+		return err
+	}
+	ctx, err = config.ReadFromClientConfig(ctx)
+	if err != nil {
+		return err
+	}
+	if err := client.SetCmdClientContextHandler(ctx, cmd); err != nil {
+		return err
+	}
+	return server.InterceptConfigsPreRunHandler(cmd, serverconfig.DefaultConfigTemplate, appConfig(), cometConfig())
+}
+
+// silenceUsageOnRunErrors makes every leaf command print only the error
+// when its RunE fails: by then cobra has accepted the arguments and flags,
+// so the error is about their content or the outcome (a bad deployment
+// file or provider config, a refused transaction, no node), and forty lines
+// of flags would bury it. A wrong number of arguments, an unknown flag or a
+// missing required flag is found before RunE and still prints the usage.
+// Commands with subcommands are left alone: their RunE reports an unknown
+// subcommand, which is a usage error.
+func silenceUsageOnRunErrors(cmd *cobra.Command) {
+	for _, sub := range cmd.Commands() {
+		silenceUsageOnRunErrors(sub)
+	}
+	if cmd.HasSubCommands() || cmd.RunE == nil {
+		return
+	}
+	run := cmd.RunE
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		cmd.SilenceUsage = true
+		return run(cmd, args)
+	}
 }
 
 // appConfig is the SDK's default with a minimum gas price, so that a fresh

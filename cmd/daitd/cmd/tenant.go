@@ -72,7 +72,7 @@ func tenantDeployCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "deployment %d created with groups %v\n", created.DeploymentId, created.GroupIds)
+			fmt.Fprintf(cmd.OutOrStdout(), "deployment %d created with groups %v (version %x)\n", created.DeploymentId, created.GroupIds, version)
 			if wait, _ := cmd.Flags().GetBool(flagWait); !wait {
 				return nil
 			}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"regexp"
@@ -78,6 +79,90 @@ and a deposit in udait. Unknown keys are errors. Operators: "=" (eq), ">="
 	}
 	flags.AddTxFlagsToCmd(cmd)
 	return cmd
+}
+
+const updateDeploymentLong = `Set a deployment's version (the manifest hash) to that of a deployment file,
+computed as create-deployment computes it: the file's version field, or the
+sha256 of the file when it has none. The whole file is read and checked as
+create-deployment would, but only its version is used: groups are changed with
+create-group, pause-group and close-group. An argument of exactly 64 hex
+characters is the version itself (write ./<name> for a file named that way).`
+
+func newUpdateDeploymentCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "update-deployment <deployment-id> <deployment.yaml | version-hex>",
+		Short: "Set a deployment's version from a deployment file (or a 64-hex-character version)",
+		Long:  updateDeploymentLong,
+		Example: `daitd tx computemarket update-deployment 7 deployment.yaml --from tenant
+daitd tx computemarket update-deployment 7 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 --from tenant`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			// The arguments first: their errors need no keyring or node.
+			id, err := parseDeploymentID(args[0])
+			if err != nil {
+				return err
+			}
+			version, err := ParseVersionArg(args[1])
+			if err != nil {
+				return err
+			}
+			clientCtx, err := client.GetClientTxContext(cmd)
+			if err != nil {
+				return err
+			}
+			msg := &types.MsgUpdateDeployment{Owner: clientCtx.GetFromAddress().String(), DeploymentId: id, Version: version}
+			if err := msg.ValidateBasic(); err != nil {
+				return err
+			}
+			return tx.GenerateOrBroadcastTxCLI(clientCtx, cmd.Flags(), msg)
+		},
+	}
+	flags.AddTxFlagsToCmd(cmd)
+	return cmd
+}
+
+// parseDeploymentID reads a deployment id argument (ids start at 1).
+func parseDeploymentID(s string) (uint64, error) {
+	id, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || id == 0 {
+		return 0, fmt.Errorf("deployment id %q: want a positive whole number", s)
+	}
+	return id, nil
+}
+
+// ParseVersionArg reads the version argument of update-deployment: exactly
+// 64 hex characters are the version; anything else is the path of a
+// deployment file whose version is the one LoadDeploymentFile gives, as for
+// create-deployment.
+func ParseVersionArg(arg string) ([]byte, error) {
+	if len(arg) == 2*types.VersionLen {
+		if v, err := hex.DecodeString(arg); err == nil {
+			return v, nil
+		}
+	}
+	version, _, err := LoadDeploymentFile(arg)
+	if errors.Is(err, fs.ErrNotExist) {
+		if isHex(arg) {
+			return nil, fmt.Errorf("version %q: want %d hex characters (a sha256), got %d; or give a deployment file", arg, 2*types.VersionLen, len(arg))
+		}
+		return nil, fmt.Errorf("%q is neither a version (%d hex characters) nor a deployment file: %w", arg, 2*types.VersionLen, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return version, nil
+}
+
+func isHex(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !strings.ContainsRune("0123456789abcdefABCDEF", r) {
+			return false
+		}
+	}
+	return true
 }
 
 // LoadDeploymentFile reads and parses a deployment file; errors start with

@@ -14,10 +14,8 @@ import (
 
 	sdkmath "cosmossdk.io/math"
 
-	"github.com/cosmos/cosmos-sdk/client"
 	clitestutil "github.com/cosmos/cosmos-sdk/testutil/cli"
 	sdk "github.com/cosmos/cosmos-sdk/types"
-	moduletestutil "github.com/cosmos/cosmos-sdk/types/module/testutil"
 
 	"github.com/daitchain/daitchain/x/computemarket/client/cli"
 	"github.com/daitchain/daitchain/x/computemarket/types"
@@ -305,13 +303,7 @@ func TestExampleDeploymentFile(t *testing.T) {
 }
 
 func TestCreateDeploymentCmd(t *testing.T) {
-	enc := moduletestutil.MakeTestEncodingConfig()
-	types.RegisterInterfaces(enc.InterfaceRegistry)
-	clientCtx := client.Context{}.
-		WithCodec(enc.Codec).
-		WithInterfaceRegistry(enc.InterfaceRegistry).
-		WithTxConfig(enc.TxConfig).
-		WithChainID("daitchain-test")
+	clientCtx, txConfig := testClientCtx()
 
 	dir := t.TempDir()
 	good := filepath.Join(dir, "deployment.yaml")
@@ -327,7 +319,7 @@ func TestCreateDeploymentCmd(t *testing.T) {
 
 	out, err := run(good)
 	require.NoError(t, err)
-	txJSON, err := enc.TxConfig.TxJSONDecoder()([]byte(out))
+	txJSON, err := txConfig.TxJSONDecoder()([]byte(out))
 	require.NoError(t, err)
 	msgs := txJSON.GetMsgs()
 	require.Len(t, msgs, 1)

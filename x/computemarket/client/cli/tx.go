@@ -5,7 +5,6 @@ package cli
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -18,9 +17,8 @@ import (
 )
 
 const (
-	flagAttributes = "attributes"
-	flagEmail      = "email"
-	flagWebsite    = "website"
+	flagEmail   = "email"
+	flagWebsite = "website"
 )
 
 // NewTxCmd is the root of the module's transaction commands.
@@ -38,23 +36,27 @@ func NewTxCmd() *cobra.Command {
 		newAuditAttributeCmd(),
 		newRevokeAttributeCmd(),
 		newCreateDeploymentCmd(),
+		newUpdateDeploymentCmd(),
 	)
 	return cmd
 }
 
 func newProviderCmd(use, short string, update bool) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:     use + " <host-uri>",
-		Short:   short,
-		Example: fmt.Sprintf("daitd tx computemarket %s https://provider.example.com:8443 --attributes region=na-east,gpu_class=hopper --from provider1", use),
-		Args:    cobra.ExactArgs(1),
+		Use:   use + " <host-uri>",
+		Short: short,
+		Long:  short + ". Self-declared attributes are for display: only audited ones count in matching.\n\n" + attributeSyntax,
+		Example: fmt.Sprintf(`daitd tx computemarket %[1]s https://provider.example.com:8443 --attributes region=na-east,gpu_class=hopper --from provider1
+daitd tx computemarket %[1]s https://provider.example.com:8443 --attributes 'regions="na-east,eu-west",gpu_class=hopper' --from provider1
+daitd tx computemarket %[1]s https://provider.example.com:8443 --attribute regions=na-east,eu-west --attribute gpu_class=hopper --from provider1`, use),
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			clientCtx, err := client.GetClientTxContext(cmd)
+			list, _ := cmd.Flags().GetString(flagAttributes)
+			attrs, err := attributesFromFlags(cmd, list)
 			if err != nil {
 				return err
 			}
-			raw, _ := cmd.Flags().GetString(flagAttributes)
-			attrs, err := ParseAttributes(raw)
+			clientCtx, err := client.GetClientTxContext(cmd)
 			if err != nil {
 				return err
 			}
@@ -69,7 +71,7 @@ func newProviderCmd(use, short string, update bool) *cobra.Command {
 			return tx.GenerateOrBroadcastTxCLI(clientCtx, cmd.Flags(), msg)
 		},
 	}
-	cmd.Flags().String(flagAttributes, "", "self-declared attributes as k=v,k=v (only audited ones count in matching)")
+	addAttributeFlags(cmd, true)
 	cmd.Flags().String(flagEmail, "", "contact e-mail")
 	cmd.Flags().String(flagWebsite, "", "website")
 	flags.AddTxFlagsToCmd(cmd)
@@ -78,16 +80,30 @@ func newProviderCmd(use, short string, update bool) *cobra.Command {
 
 func newAuditAttributeCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:     "audit-attribute <provider> <k=v,...>",
-		Short:   "Attest attributes of a provider (whitelisted auditors only)",
-		Example: "daitd tx computemarket audit-attribute dait1... region=na-east,gpu_memory_gb=80 --from auditor",
-		Args:    cobra.ExactArgs(2),
+		Use:   "audit-attribute <provider> [k=v,...]",
+		Short: "Attest attributes of a provider (whitelisted auditors only)",
+		Long: `Attest attributes of a provider (whitelisted auditors only): each pair is added,
+or replaces your earlier attestation of its key. Give the pairs as a list
+argument, with --attribute, or both; at least one is needed.
+
+` + attributeSyntax,
+		Example: `daitd tx computemarket audit-attribute dait1... region=na-east,gpu_memory_gb=80 --from auditor
+daitd tx computemarket audit-attribute dait1... 'regions="na-east,eu-west",tier=datacenter' --from auditor
+daitd tx computemarket audit-attribute dait1... --attribute regions=na-east,eu-west --from auditor`,
+		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			clientCtx, err := client.GetClientTxContext(cmd)
+			var list string
+			if len(args) == 2 {
+				list = args[1]
+			}
+			attrs, err := attributesFromFlags(cmd, list)
 			if err != nil {
 				return err
 			}
-			attrs, err := ParseAttributes(args[1])
+			if len(attrs) == 0 {
+				return fmt.Errorf("give at least one attribute to attest (k=v,... or --%s k=v)", flagAttribute)
+			}
+			clientCtx, err := client.GetClientTxContext(cmd)
 			if err != nil {
 				return err
 			}
@@ -95,6 +111,7 @@ func newAuditAttributeCmd() *cobra.Command {
 			return tx.GenerateOrBroadcastTxCLI(clientCtx, cmd.Flags(), msg)
 		},
 	}
+	addAttributeFlags(cmd, false)
 	flags.AddTxFlagsToCmd(cmd)
 	return cmd
 }
@@ -106,13 +123,13 @@ func newRevokeAttributeCmd() *cobra.Command {
 		Example: "daitd tx computemarket revoke-attribute dait1... region,tier --from auditor",
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			clientCtx, err := client.GetClientTxContext(cmd)
-			if err != nil {
-				return err
-			}
 			keys := splitList(args[1])
 			if len(keys) == 0 {
 				return fmt.Errorf("give at least one key to revoke")
+			}
+			clientCtx, err := client.GetClientTxContext(cmd)
+			if err != nil {
+				return err
 			}
 			msg := &types.MsgRevokeAttribute{Auditor: clientCtx.GetFromAddress().String(), Provider: args[0], Keys: keys}
 			return tx.GenerateOrBroadcastTxCLI(clientCtx, cmd.Flags(), msg)
@@ -120,28 +137,4 @@ func newRevokeAttributeCmd() *cobra.Command {
 	}
 	flags.AddTxFlagsToCmd(cmd)
 	return cmd
-}
-
-// ParseAttributes reads "k=v,k=v" into attributes, in the given order.
-func ParseAttributes(s string) ([]types.Attribute, error) {
-	var out []types.Attribute
-	for _, pair := range splitList(s) {
-		k, v, ok := strings.Cut(pair, "=")
-		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-		if !ok || k == "" || v == "" {
-			return nil, fmt.Errorf("attribute %q: want key=value", pair)
-		}
-		out = append(out, types.Attribute{Key: k, Value: v})
-	}
-	return out, nil
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, part := range strings.Split(s, ",") {
-		if part = strings.TrimSpace(part); part != "" {
-			out = append(out, part)
-		}
-	}
-	return out
 }
