@@ -174,13 +174,22 @@ func (c *Chain) AddressOf(name string) sdk.AccAddress {
 
 // Deliver signs msgs with key `from`, broadcasts them and waits until the
 // tx is in a block. It returns the delivered tx response (check Code).
+//
+// A tx that reaches baseapp's panic recovery (code 111222: a panic in a
+// message handler) fails the test: no transaction may panic (issue 12).
 func (c *Chain) Deliver(from string, msgs ...sdk.Msg) (*sdk.TxResponse, error) {
 	res, err := c.broadcast(from, msgs...)
-	if err != nil || res.Code != 0 { // a CheckTx refusal is final
-		return res, err
+	if err == nil && res.Code == 0 { // a CheckTx refusal is final
+		res, err = c.WaitTx(res.TxHash)
 	}
-	return c.WaitTx(res.TxHash)
+	if err == nil && res.Code == panicCode {
+		c.t.Errorf("tx from %s reached baseapp's panic recovery (code %d): %s", from, res.Code, res.RawLog)
+	}
+	return res, err
 }
+
+// panicCode is the code baseapp gives a tx whose handler panicked.
+const panicCode = 111222
 
 // broadcast signs and sends a tx without waiting for a block.
 func (c *Chain) broadcast(from string, msgs ...sdk.Msg) (*sdk.TxResponse, error) {
