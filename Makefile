@@ -5,7 +5,7 @@ DAITD     := $(BUILD_DIR)/daitd
 # Packages that link the whole app are heavy on 2 cores: one at a time.
 TEST_P    ?= 1
 
-.PHONY: all demo build install test sim-quick sim-long test-unit test-e2e lint vet fmt proto-gen proto-check localnet localnet-fresh localnet-stop testnet testnet-stop testnet-faults fuzz bench clean
+.PHONY: all demo build install test loadtest sim-quick sim-long test-unit test-e2e lint vet fmt proto-gen proto-check localnet localnet-fresh localnet-stop testnet testnet-stop testnet-faults fuzz bench clean
 
 all: build
 
@@ -120,6 +120,13 @@ bench:
 	$(GO) test -run '^$$' -bench 'EndBlockIdleLeases' -benchtime 5000x -count 3 ./x/computemarket/keeper/
 	$(GO) test -run '^$$' -bench 'EndBlockExhaustions' -benchtime 3x ./x/computemarket/keeper/
 	$(GO) test -run '^$$' -bench 'Gas' -benchtime 1x ./tests/e2e/
+
+## loadtest: bank sends, then a market mix, from many funded accounts
+## against an in-process node on loopback (LOAD_SECONDS a phase, default
+## 30; LOAD_ACCOUNTS, default 64): committed tx/s, block times, refusals,
+## the market/bank ratio; every accepted tx must be in a block.
+loadtest:
+	$(GO) test -tags loadtest -count=1 -timeout 30m -run '^TestLoad$$' -v ./tests/load/
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -47,13 +47,26 @@ type Chain struct {
 // DAIT returns n DAIT as a udait coin.
 func DAIT(n int64) sdk.Coin { return sdk.NewCoin(types.Denom, math.NewInt(n*types.OneDait)) }
 
-// Option changes the network config (genesis, block time) before start.
-type Option func(*network.Config)
+// Option changes the network config (genesis, block time) or the node's
+// options before start.
+type Option func(*settings)
+
+type settings struct {
+	network.Config
+	invariantPeriod int64
+}
+
+// InvariantCheckPeriod runs the computemarket invariants in consensus at
+// every n-th block instead of every block (0: never); a load test keeps the
+// whole-market walk off most blocks.
+func InvariantCheckPeriod(n int64) Option {
+	return func(s *settings) { s.invariantPeriod = n }
+}
 
 // NoInflation stops minting, so that the community pool grows only by the
 // market's take (fees are zero on the test network).
 func NoInflation() Option {
-	return func(cfg *network.Config) {
+	return func(cfg *settings) {
 		var gs minttypes.GenesisState
 		cfg.Codec.MustUnmarshalJSON(cfg.GenesisState[minttypes.ModuleName], &gs)
 		gs.Minter.Inflation = math.LegacyZeroDec()
@@ -66,7 +79,7 @@ func NoInflation() Option {
 
 // BlockTime sets the time between blocks.
 func BlockTime(d time.Duration) Option {
-	return func(cfg *network.Config) { cfg.TimeoutCommit = d }
+	return func(cfg *settings) { cfg.TimeoutCommit = d }
 }
 
 // Start runs a one-validator network whose market params are changed by
@@ -85,21 +98,6 @@ func Start(t testing.TB, editParams func(*types.Params), opts ...Option) *Chain 
 	cfg.BondedTokens = math.NewInt(1_000_000 * types.OneDait)
 	cfg.TimeoutCommit = 500 * time.Millisecond
 	cfg.GenesisState = app.PatchGenesis(cfg.Codec, cfg.GenesisState)
-	// The node is daitd's app, with the computemarket invariants checked at
-	// the end of every block: a test whose market loses track of a udait
-	// halts the chain at that block.
-	cfg.AppConstructor = func(val network.ValidatorI) servertypes.Application {
-		// The home is the node's own, so that x/upgrade keeps its
-		// upgrade-info.json there and not in the working directory.
-		opts := simtestutil.AppOptionsMap{
-			computemarket.FlagInvariantCheckPeriod: 1,
-			flags.FlagHome:                         val.GetCtx().Config.RootDir,
-		}
-		return app.New(val.GetCtx().Logger, dbm.NewMemDB(), true, opts,
-			baseapp.SetPruning(pruningtypes.NewPruningOptionsFromString(val.GetAppConfig().Pruning)),
-			baseapp.SetMinGasPrices(val.GetAppConfig().MinGasPrices),
-			baseapp.SetChainID(cfg.ChainID))
-	}
 
 	var gs types.GenesisState
 	cfg.Codec.MustUnmarshalJSON(cfg.GenesisState[types.ModuleName], &gs)
@@ -107,8 +105,26 @@ func Start(t testing.TB, editParams func(*types.Params), opts ...Option) *Chain 
 		editParams(&gs.Params)
 	}
 	cfg.GenesisState[types.ModuleName] = cfg.Codec.MustMarshalJSON(&gs)
+	s := settings{Config: cfg, invariantPeriod: 1}
 	for _, opt := range opts {
-		opt(&cfg)
+		opt(&s)
+	}
+	cfg = s.Config
+
+	// The node is daitd's app, with the computemarket invariants checked at
+	// the end of every block (unless an option says otherwise): a test whose
+	// market loses track of a udait halts the chain at that block.
+	cfg.AppConstructor = func(val network.ValidatorI) servertypes.Application {
+		// The home is the node's own, so that x/upgrade keeps its
+		// upgrade-info.json there and not in the working directory.
+		opts := simtestutil.AppOptionsMap{
+			computemarket.FlagInvariantCheckPeriod: s.invariantPeriod,
+			flags.FlagHome:                         val.GetCtx().Config.RootDir,
+		}
+		return app.New(val.GetCtx().Logger, dbm.NewMemDB(), true, opts,
+			baseapp.SetPruning(pruningtypes.NewPruningOptionsFromString(val.GetAppConfig().Pruning)),
+			baseapp.SetMinGasPrices(val.GetAppConfig().MinGasPrices),
+			baseapp.SetChainID(cfg.ChainID))
 	}
 
 	net, err := network.New(t, t.TempDir(), cfg)
@@ -285,7 +301,8 @@ func (c *Chain) Height() int64 {
 // WaitForHeight waits until the chain has committed height h.
 func (c *Chain) WaitForHeight(h int64) {
 	c.t.Helper()
-	if _, err := c.Net.WaitForHeightWithTimeout(h, time.Duration(h-c.Height()+10)*2*time.Second); err != nil {
+	ahead := max(h-c.Height(), 0) // a past height returns at once
+	if _, err := c.Net.WaitForHeightWithTimeout(h, time.Duration(ahead+10)*2*time.Second); err != nil {
 		c.t.Fatal(err)
 	}
 }

@@ -80,7 +80,7 @@ func (k Keeper) ExpectedModuleBalance(ctx context.Context, asOf int64) (math.Int
 	total := math.ZeroInt()
 	live := map[uint64]types.Lease{} // by group
 	err := k.leases.Walk(ctx, nil, func(_ uint64, l types.Lease) (bool, error) {
-		if l.State == types.LeaseActive || l.State == types.LeaseInsufficientFunds {
+		if l.IsLive() {
 			live[l.GroupId] = l
 		}
 		return false, nil
@@ -103,7 +103,7 @@ func (k Keeper) ExpectedModuleBalance(ctx context.Context, asOf int64) (math.Int
 		return total, err
 	}
 	err = k.bids.Walk(ctx, nil, func(_ uint64, b types.Bid) (bool, error) {
-		if b.State == types.BidOpen || b.State == types.BidActive {
+		if b.IsLive() {
 			total = total.Add(b.Deposit.Amount)
 		}
 		return false, nil

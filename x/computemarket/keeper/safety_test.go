@@ -168,3 +168,35 @@ func TestPruningAfterRetention(t *testing.T) {
 	}
 	// (advance checked the invariants at the end of every block)
 }
+
+// State stays proportional to live objects (issue 12): a market that keeps
+// deploying, leasing and closing holds, once the retention window has
+// passed, about the same number of store entries however long it runs.
+func TestStateSizeStaysBounded(t *testing.T) {
+	const retention, rounds = 30, 60
+	m := newMarketT(t)
+	m.setParams(t, func(p *types.Params) { p.RetentionBlocks = retention })
+	m.conserved(t)
+	var sizes []int
+	for round := range rounds {
+		dep := m.deploy(t, tenant1, spec("g", 3*floorDeposit, 10*floorDeposit), spec("h", 3*floorDeposit, 10*floorDeposit))
+		for _, gid := range dep.GroupIds {
+			m.bid(t, provA, gid, floorDeposit)
+			m.bid(t, provB, gid, floorDeposit+1)
+		}
+		m.advance(t, m.ctx.BlockHeight()+auctionBlocks+1) // both groups leased, provB lost
+		m.ok(t, &types.MsgCloseDeployment{Owner: str(tenant1), DeploymentId: dep.DeploymentId})
+		m.endBlock(t)
+		sizes = append(sizes, len(m.kvPairs(t)))
+		if round == rounds-1 {
+			t.Logf("store entries after each round (%d blocks a round, retention %d blocks): %v", auctionBlocks+2, retention, sizes)
+		}
+	}
+	// After the window the prune step removes a round's objects for every
+	// round added: the size no longer grows.
+	warm := retention/(auctionBlocks+2) + 2
+	for i := warm + 1; i < rounds; i++ {
+		require.LessOrEqual(t, sizes[i], sizes[warm]+2, "round %d: %d entries, %d at round %d", i, sizes[i], sizes[warm], warm)
+	}
+	require.Greater(t, sizes[warm], sizes[0], "history inside the window is kept")
+}

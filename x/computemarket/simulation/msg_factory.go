@@ -15,6 +15,7 @@ import (
 
 	"github.com/cosmos/cosmos-sdk/testutil/simsx"
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 	"github.com/cosmos/cosmos-sdk/types/query"
 
 	"github.com/daitchain/daitchain/x/computemarket/keeper"
@@ -81,7 +82,20 @@ func page() *query.PageRequest { return &query.PageRequest{Limit: all} }
 
 // expect dry-runs msg on a branch of the block's state that is thrown away
 // and returns what the delivered transaction must do.
+// A delivered tx that reached baseapp's panic recovery (code 111222) fails
+// the simulation whatever the dry run said: no transaction may panic.
 func expect[T sdk.Msg, R any](ctx context.Context, run func(context.Context, T) (R, error), msg T) simsx.SimDeliveryResultHandler {
+	check := expectOutcome(ctx, run, msg)
+	name := sdk.MsgTypeURL(msg)
+	return func(got error) error {
+		if errors.Is(got, sdkerrors.ErrPanic) {
+			return fmt.Errorf("%s reached baseapp's panic recovery: %w", name, got)
+		}
+		return check(got)
+	}
+}
+
+func expectOutcome[T sdk.Msg, R any](ctx context.Context, run func(context.Context, T) (R, error), msg T) simsx.SimDeliveryResultHandler {
 	want := dryRun(ctx, run, msg)
 	name := sdk.MsgTypeURL(msg)
 	if want == nil {
