@@ -19,7 +19,8 @@ import (
 
 // TestHostileAmounts sends, on a real node, the amounts that once halted
 // the chain (issue 12): a 2^255 max price, a 2^255 bid inside the auction
-// window and on an ORDERED group, a 2^255 top-up. Each is refused with
+// window and on an ORDERED group, a 2^255 top-up, group deposit and bid
+// deposit. Each is refused with
 // ErrAmountTooLarge and changes nothing; amounts at the documented maximum
 // are accepted and matched without a panic; and the chain keeps producing
 // blocks past the auction end. (chain.Deliver fails any test whose tx
@@ -58,6 +59,9 @@ func TestHostileAmounts(t *testing.T) {
 	}
 
 	refused("tenant", deploy(huge))
+	hugeDeposit := deploy(atMax)
+	hugeDeposit.Groups[0].Deposit = huge
+	refused("tenant", hugeDeposit)
 
 	// A group at the maximum price; a 2^255 bid in its window is refused,
 	// a bid at the maximum is accepted.
@@ -66,6 +70,7 @@ func TestHostileAmounts(t *testing.T) {
 	require.NoError(t, unpackResponse(c, res, &created))
 	gid := created.GroupIds[0]
 	refused("prov", &types.MsgCreateBid{Provider: prov.String(), GroupId: gid, Price: huge})
+	refused("prov", &types.MsgCreateBid{Provider: prov.String(), GroupId: gid, Price: atMax, Deposit: huge})
 	c.MustDeliver("prov", &types.MsgCreateBid{Provider: prov.String(), GroupId: gid, Price: atMax})
 	refused("tenant", &types.MsgDepositDeployment{Owner: tenant.String(), GroupId: gid, Amount: huge})
 
