@@ -19,6 +19,7 @@ install:
 test: proto-check lint
 	DAIT_TESTNET=1 $(GO) test -p $(TEST_P) -count=1 ./...
 	$(MAKE) sim-quick
+	$(MAKE) fuzz FUZZTIME=$(FUZZ_SMOKE)
 
 ## sim-quick: the SDK simulation of the whole app with the computemarket
 ## invariants checked every block: full run, determinism (each seed twice,
@@ -105,6 +106,8 @@ testnet-faults: build
 ## worker mid-run, and the keeper target (invariants every block, ~9 ms an
 ## input) spent most of its time shrinking; a finding is written as it was
 FUZZTIME ?= 60s
+# make test's smoke run: each target from its committed corpus, briefly
+FUZZ_SMOKE ?= 5s
 FUZZ_FLAGS = -run '^$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 0 -parallel 1
 fuzz:
 	$(GO) test $(FUZZ_FLAGS) -fuzz '^FuzzMsgValidateBasic$$' ./x/computemarket/types/

@@ -2,9 +2,11 @@ package keeper_test
 
 import (
 	"errors"
+	"math/big"
 	"maps"
 	"testing"
 
+	"cosmossdk.io/math"
 	"github.com/stretchr/testify/require"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -62,6 +64,12 @@ func FuzzMarketSequence(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		run := &fuzzRun{t: t, m: newMarketT(t), in: data}
+		// One tenant and one provider are rich enough for any amount up to
+		// the bound: the big values reach the keeper, not only the bank.
+		rich := math.NewIntFromBigInt(new(big.Int).Lsh(big.NewInt(1), 130))
+		for _, a := range []sdk.AccAddress{tenant2, provC} {
+			run.m.bank.balances[string(a)] = run.m.bank.balance(a).Add(rich)
+		}
 		run.m.conserved(t)
 		for ops := 0; ops < fuzzMaxOps && len(run.in) > 0; ops++ {
 			run.step()
@@ -100,6 +108,17 @@ func (r *fuzzRun) sender(want string) string {
 	return str(cast[int(b/8)%len(cast)])
 }
 
+// amount is seven times in eight small (the market's own scale); else it
+// is drawn from the value domain of fuzzAmounts (-1, 0, 1, ..., 2^53, 2^63,
+// 2^64, the bound 2^128-1, 2^128, 2^255, 2^256-1).
+func (r *fuzzRun) amount(small int64) sdk.Coin {
+	b := r.next()
+	if b%8 != 7 {
+		return udait(small)
+	}
+	return sdk.Coin{Denom: types.Denom, Amount: fuzzAmounts[int(b/8)%len(fuzzAmounts)]}
+}
+
 func (r *fuzzRun) tenant() string   { return str(fuzzTenants[int(r.next())%len(fuzzTenants)]) }
 func (r *fuzzRun) provider() string { return str(fuzzProviders[int(r.next())%len(fuzzProviders)]) }
 
@@ -134,7 +153,9 @@ func (r *fuzzRun) spec(name string) types.GroupSpec {
 	case 3:
 		reqs = []types.Requirement{req("gpus", types.OpGte, "2")}
 	}
-	return spec(name, maxPrice, deposit, reqs...)
+	g := spec(name, maxPrice, deposit, reqs...)
+	g.MaxPrice, g.Deposit = r.amount(maxPrice), r.amount(deposit)
+	return g
 }
 
 // tx runs one message like baseapp: on a cached store written only on
@@ -179,14 +200,14 @@ func (r *fuzzRun) step() {
 		}
 		r.tx(&types.MsgCreateGroup{Owner: r.sender(owner), DeploymentId: dep, Group: r.spec(string(rune('a' + r.next()%6)))})
 	case opCreateBid:
-		msg := &types.MsgCreateBid{Provider: r.provider(), GroupId: r.id(), Price: udait(1 + int64(r.next())*20)}
+		msg := &types.MsgCreateBid{Provider: r.provider(), GroupId: r.id(), Price: r.amount(1 + int64(r.next())*20)}
 		switch b := r.next(); b % 4 {
 		case 1:
 			msg.Deposit = udait(bidMinDeposit)
 		case 2:
 			msg.Deposit = udait(bidMinDeposit / 2)
 		case 3:
-			msg.Deposit = udait(bidMinDeposit * int64(1+b/4))
+			msg.Deposit = r.amount(bidMinDeposit * int64(1+b/4))
 		}
 		r.tx(msg)
 	case opCreateLease:
@@ -199,7 +220,7 @@ func (r *fuzzRun) step() {
 	case opDeposit:
 		g := r.id()
 		b := int64(r.next())
-		r.tx(&types.MsgDepositDeployment{Owner: r.sender(r.groupOwner(g)), GroupId: g, Amount: udait(1 + b*b*50)})
+		r.tx(&types.MsgDepositDeployment{Owner: r.sender(r.groupOwner(g)), GroupId: g, Amount: r.amount(1 + b*b*50)})
 	case opPauseGroup:
 		g := r.id()
 		r.tx(&types.MsgPauseGroup{Owner: r.sender(r.groupOwner(g)), GroupId: g})

@@ -2,6 +2,7 @@ package keeper_test
 
 import (
 	"fmt"
+	"math/big"
 	"strings"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
+	"github.com/daitchain/daitchain/x/computemarket/keeper"
 	"github.com/daitchain/daitchain/x/computemarket/types"
 )
 
@@ -199,4 +201,20 @@ func TestStateSizeStaysBounded(t *testing.T) {
 		require.LessOrEqual(t, sizes[i], sizes[warm]+2, "round %d: %d entries, %d at round %d", i, sizes[i], sizes[warm], warm)
 	}
 	require.Greater(t, sizes[warm], sizes[0], "history inside the window is kept")
+}
+
+// TakeOf multiplies with a check (issue 12): a price past the bound that
+// reached it anyway is ErrOverflow, never a panic; the bound itself fits.
+func TestTakeOfIsChecked(t *testing.T) {
+	huge := math.NewIntFromBigInt(new(big.Int).Lsh(big.NewInt(1), 255))
+	require.NotPanics(t, func() {
+		_, err := keeper.TakeOf(huge, types.MaxTakeRateBps)
+		require.ErrorIs(t, err, types.ErrOverflow)
+	})
+	take, err := keeper.TakeOf(types.MaxAmount, types.MaxTakeRateBps)
+	require.NoError(t, err)
+	require.Equal(t, types.MaxAmount, take)
+	take, err = keeper.TakeOf(math.NewInt(12_345), 100)
+	require.NoError(t, err)
+	require.Equal(t, math.NewInt(123), take)
 }

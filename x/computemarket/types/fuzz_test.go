@@ -10,10 +10,20 @@ import (
 
 	"github.com/cosmos/gogoproto/proto"
 
+	sdkmath "cosmossdk.io/math"
+
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/daitchain/daitchain/x/computemarket/types"
 )
+
+// fuzzAmountDomain is {0, 1, small, 2^53, 2^63, 2^64, 2^128-1 (the
+// maximum), 2^128 (max+1), 2^255, 2^256-1}.
+func fuzzAmountDomain() []*big.Int {
+	pow := func(n uint) *big.Int { return new(big.Int).Lsh(big.NewInt(1), n) }
+	dec := func(b *big.Int) *big.Int { return new(big.Int).Sub(b, big.NewInt(1)) }
+	return []*big.Int{big.NewInt(0), big.NewInt(1), big.NewInt(7), pow(53), pow(63), pow(64), dec(pow(128)), pow(128), pow(255), dec(pow(256))}
+}
 
 // fuzzMsg is what every generated message of tx.proto offers.
 type fuzzMsg interface {
@@ -79,6 +89,28 @@ func FuzzMsgValidateBasic(f *testing.F) {
 			f.Fatal(err)
 		}
 		f.Add(uint8(near.sel), bz)
+	}
+
+	// The value domain of amounts (issue 13): every edge, in every amount
+	// field a message has.
+	for _, a := range fuzzAmountDomain() {
+		c := sdk.Coin{Denom: types.Denom, Amount: sdkmath.NewIntFromBigInt(a)}
+		g := validGroupSpec("g")
+		g.MaxPrice = c
+		d := validGroupSpec("d")
+		d.Deposit = c
+		for sel, msg := range map[int]fuzzMsg{
+			5:  &types.MsgCreateDeployment{Owner: addr(1), Version: version(), Groups: []types.GroupSpec{g, d}},
+			8:  &types.MsgDepositDeployment{Owner: addr(1), GroupId: 1, Amount: c},
+			9:  &types.MsgCreateGroup{Owner: addr(1), DeploymentId: 1, Group: g},
+			15: &types.MsgCreateBid{Provider: addr(1), GroupId: 1, Price: c, Deposit: c},
+		} {
+			bz, err := msg.Marshal()
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(uint8(sel), bz)
+		}
 	}
 
 	f.Fuzz(func(t *testing.T, sel uint8, data []byte) {
@@ -222,10 +254,17 @@ func checkOwnerAndID(t *testing.T, owner string, id uint64) {
 	}
 }
 
+// maxUdait is the documented bound of every amount (SPEC section 10),
+// restated here: 2^128 - 1.
+var maxUdait = new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 128), big.NewInt(1))
+
 func checkUdait(t *testing.T, c sdk.Coin) {
 	t.Helper()
 	if c.Denom != types.Denom || c.Amount.IsNil() || c.Amount.Sign() <= 0 {
 		t.Fatalf("amount %v accepted", c)
+	}
+	if c.Amount.BigInt().Cmp(maxUdait) > 0 {
+		t.Fatalf("amount %v above 2^128-1 accepted", c)
 	}
 }
 
