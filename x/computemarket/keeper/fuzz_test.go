@@ -2,8 +2,8 @@ package keeper_test
 
 import (
 	"errors"
-	"math/big"
 	"maps"
+	"math/big"
 	"testing"
 
 	"cosmossdk.io/math"
