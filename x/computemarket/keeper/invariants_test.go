@@ -76,60 +76,61 @@ func TestInvariantsCatchCorruption(t *testing.T) {
 		name    string
 		corrupt func(t *testing.T, m *market)
 		broken  func(keeper.Keeper) keeper.Invariant
+		want    string // a fragment of the message: the check that fired
 	}{
 		{"a udait too many in the module account", func(t *testing.T, m *market) {
 			m.fund(authtypes.NewModuleAddress(types.ModuleName), 1)
-		}, keeper.ConservationInvariant},
+		}, keeper.ConservationInvariant, "module account holds 200099992udait"},
 		{"an escrow balance changed", func(t *testing.T, m *market) {
 			rewrite(t, m, types.EscrowsKey, 1, &types.Escrow{}, func(e *types.Escrow) { e.Balance.Amount = e.Balance.Amount.AddRaw(1) })
-		}, keeper.ConservationInvariant},
+		}, keeper.ConservationInvariant, "escrow + earnings + bid deposits = 200099992udait"},
 		{"an illegal deployment state", func(t *testing.T, m *market) {
 			rewrite(t, m, types.DeploymentsKey, 1, &types.Deployment{}, func(d *types.Deployment) { d.State = 7 })
-		}, keeper.ConsistencyInvariant},
+		}, keeper.ConsistencyInvariant, "deployment 1 has illegal state 7"},
 		{"a live group in a closed deployment", func(t *testing.T, m *market) {
 			rewrite(t, m, types.GroupsKey, 3, &types.Group{}, func(g *types.Group) { g.State = types.GroupPaused })
-		}, keeper.ConsistencyInvariant},
+		}, keeper.ConsistencyInvariant, "group 3 is GROUP_STATE_PAUSED in closed deployment 3"},
 		{"a lease without its ACTIVE bid", func(t *testing.T, m *market) {
 			rewrite(t, m, types.BidsKey, 1, &types.Bid{}, func(b *types.Bid) { b.State = types.BidClosed })
-		}, keeper.ConsistencyInvariant},
+		}, keeper.ConsistencyInvariant, "live lease 1 has bid 1 but the group's ACTIVE bid is 0"},
 		{"a closed lease without a reason", func(t *testing.T, m *market) {
 			rewrite(t, m, types.LeasesKey, 1, &types.Lease{}, func(l *types.Lease) { l.State, l.CloseReason = types.LeaseClosed, 0 })
-		}, keeper.ConsistencyInvariant},
+		}, keeper.ConsistencyInvariant, "closed lease 1 has illegal close reason 0"},
 		{"more withdrawn than earned", func(t *testing.T, m *market) {
 			rewrite(t, m, types.LeasesKey, 1, &types.Lease{}, func(l *types.Lease) { l.Withdrawn.Amount = l.Withdrawn.Amount.Add(math.NewInt(1_000_000)) })
-		}, keeper.ConsistencyInvariant},
+		}, keeper.ConsistencyInvariant, "lease 1 withdrew 1000000 of 0 earned"},
 		{"an escrow without a group", func(t *testing.T, m *market) {
 			bz := m.ctx.KVStore(m.key).Get(objectKey(types.EscrowsKey, 1))
 			m.ctx.KVStore(m.key).Set(objectKey(types.EscrowsKey, 99), bz)
-		}, keeper.ConsistencyInvariant},
+		}, keeper.ConsistencyInvariant, "escrow 99 (group 1) has no group"},
 		{"a stale index entry", func(t *testing.T, m *market) {
 			key := firstKey(t, m, types.DeploymentsByStateKey)
 			key[len(key)-1] = 99 // the same state, for deployment 99
 			m.ctx.KVStore(m.key).Set(key, []byte{})
-		}, keeper.IndexInvariant},
+		}, keeper.IndexInvariant, "deployments_by_state holds an entry for 99"},
 		{"a missing index entry", func(t *testing.T, m *market) {
 			m.ctx.KVStore(m.key).Delete(firstKey(t, m, types.BidsByProviderLiveKey))
-		}, keeper.IndexInvariant},
+		}, keeper.IndexInvariant, "bids_by_provider"},
 		{"an object changed without its index", func(t *testing.T, m *market) {
 			rewrite(t, m, types.LeasesKey, 1, &types.Lease{}, func(l *types.Lease) { l.Tenant = str(tenant2) })
-		}, keeper.IndexInvariant},
+		}, keeper.IndexInvariant, "leases_by_tenant holds an entry for 1"},
 		{"a queue entry naming nothing due", func(t *testing.T, m *market) {
 			key := firstKey(t, m, types.AuctionQueueKey)
 			key[len(key)-1] = 99 // the same height, for group 99
 			m.ctx.KVStore(m.key).Set(key, []byte{})
-		}, keeper.ScheduleInvariant},
+		}, keeper.ScheduleInvariant, "SCHEDULE_QUEUE_AUCTION entry (21, 99) names no object due then"},
 		{"a live lease off the schedule", func(t *testing.T, m *market) {
 			m.ctx.KVStore(m.key).Delete(firstKey(t, m, types.LeaseExhaustQueueKey))
-		}, keeper.ScheduleInvariant},
+		}, keeper.ScheduleInvariant, "SCHEDULE_QUEUE_LEASE_EXHAUST misses the entry of object 1"},
 		{"work scheduled but next_due unset", func(t *testing.T, m *market) {
 			m.ctx.KVStore(m.key).Delete(types.NextDueKey.Bytes())
-		}, keeper.ScheduleInvariant},
+		}, keeper.ScheduleInvariant, "next_due is unset with work at 21"},
 		{"a lease's take change missing", func(t *testing.T, m *market) {
 			m.ctx.KVStore(m.key).Delete(firstKey(t, m, types.TakeChangesKey))
-		}, keeper.ScheduleInvariant},
+		}, keeper.ScheduleInvariant, "take change of -9 at 71 is not booked"},
 		{"a closed object off the prune queue", func(t *testing.T, m *market) {
 			m.ctx.KVStore(m.key).Delete(firstKey(t, m, types.PruneQueueKey))
-		}, keeper.ScheduleInvariant},
+		}, keeper.ScheduleInvariant, "prune_queue misses 1 closed objects"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := invariantMarket(t)
@@ -142,7 +143,7 @@ func TestInvariantsCatchCorruption(t *testing.T) {
 			tc.corrupt(t, m)
 			msg, broken := tc.broken(m.k)(ended)
 			require.True(t, broken, "the invariant did not see it")
-			t.Log(msg)
+			require.Contains(t, msg, tc.want, "another check of the invariant fired")
 		})
 	}
 }
