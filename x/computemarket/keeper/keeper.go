@@ -19,9 +19,7 @@ import (
 // Keeper holds all state of x/computemarket. Every collection is declared
 // here, once, from one schema builder.
 type Keeper struct {
-	cdc          codec.BinaryCodec
 	addressCodec address.Codec
-	storeService store.KVStoreService
 	authority    string
 
 	bank    types.BankKeeper
@@ -189,9 +187,7 @@ func NewKeeper(
 	sb := collections.NewSchemaBuilder(storeService)
 	addrKey := sdk.AccAddressKey
 	k := Keeper{
-		cdc:          cdc,
 		addressCodec: addressCodec,
-		storeService: storeService,
 		authority:    authority,
 		account:      account,
 		bank:         bank,
