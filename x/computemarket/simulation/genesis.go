@@ -26,6 +26,9 @@ const (
 	ParamMaxBidsPerGroup   = "computemarket_max_bids_per_group"
 	ParamProviderMinBond   = "computemarket_provider_min_bond"
 	ParamAuditors          = "computemarket_auditors"
+	ParamMaxItemsPerBlock  = "computemarket_max_items_per_block"
+	ParamRetentionBlocks   = "computemarket_retention_blocks"
+	ParamPrunePerBlock     = "computemarket_prune_per_block"
 )
 
 // The attribute vocabulary of the simulation: providers declare and
@@ -96,6 +99,21 @@ func RandomParams(r *rand.Rand, simState *module.SimulationState) types.Params {
 	})
 	ap.GetOrGenerate(ParamAuditors, &p.AuditorWhitelist, r, func(r *rand.Rand) {
 		p.AuditorWhitelist = randomAuditors(r, simState.Accounts)
+	})
+	// Half the runs carry EndBlock items over (one to three a block); half
+	// prune closed objects 100-400 blocks after they close.
+	ap.GetOrGenerate(ParamMaxItemsPerBlock, &p.MaxItemsPerBlock, r, func(r *rand.Rand) {
+		if r.Intn(2) == 0 {
+			p.MaxItemsPerBlock = uint32(1 + r.Intn(3))
+		}
+	})
+	ap.GetOrGenerate(ParamRetentionBlocks, &p.RetentionBlocks, r, func(r *rand.Rand) {
+		if r.Intn(2) == 0 {
+			p.RetentionBlocks = uint64(100 + r.Intn(300))
+		}
+	})
+	ap.GetOrGenerate(ParamPrunePerBlock, &p.PrunePerBlock, r, func(r *rand.Rand) {
+		p.PrunePerBlock = uint32(1 + r.Intn(20))
 	})
 	p.BidMinDeposit = udait(bidMin)
 	p.LeaseMinDeposit = udait(leaseMin)
