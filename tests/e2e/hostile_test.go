@@ -3,6 +3,10 @@ package e2e
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
 	"math/big"
 	"testing"
 
@@ -107,4 +111,22 @@ func TestHostileAmounts(t *testing.T) {
 	failed, err := c.Market.FailedItems(ctx, &types.QueryFailedItemsRequest{})
 	require.NoError(t, err)
 	require.Empty(t, failed.Items, "no scheduled item failed")
+
+	// The same through REST, as a browser or curl sees it: the failed items
+	// and a deployment with its version in hex.
+	get := func(path string) map[string]any {
+		t.Helper()
+		resp, err := http.Get(c.Val.APIAddress + "/daitchain/computemarket/v1" + path)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode, path)
+		var out map[string]any
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&out), path)
+		return out
+	}
+	require.Empty(t, get("/failed_items")["items"])
+	dep := get(fmt.Sprintf("/deployments/%d", created.DeploymentId))["deployment"].(map[string]any)
+	require.Equal(t, hex.EncodeToString(version[:]), dep["version_hex"])
+	params := get("/params")["params"].(map[string]any)
+	require.Equal(t, "1000", fmt.Sprint(params["max_items_per_block"]))
 }

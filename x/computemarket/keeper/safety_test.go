@@ -218,3 +218,22 @@ func TestTakeOfIsChecked(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, math.NewInt(123), take)
 }
+
+// A deployment holds at most MaxGroupsPerDeployment groups: the 65th is
+// refused with a typed error and changes nothing (issue 13).
+func TestSixtyFifthGroupRefused(t *testing.T) {
+	m := newMarketT(t)
+	m.conserved(t)
+	var specs []types.GroupSpec
+	for i := range types.MaxGroupsPerDeploy {
+		specs = append(specs, spec(fmt.Sprintf("g%d", i), 3*floorDeposit, floorDeposit))
+	}
+	dep := m.deploy(t, tenant1, specs...).DeploymentId
+	for i := types.MaxGroupsPerDeploy; i < keeper.MaxGroupsPerDeployment; i++ {
+		m.ok(t, &types.MsgCreateGroup{Owner: str(tenant1), DeploymentId: dep, Group: spec(fmt.Sprintf("g%d", i), 3*floorDeposit, floorDeposit)})
+	}
+	m.refuse(t, types.ErrInvalidGroupSpec, &types.MsgCreateGroup{Owner: str(tenant1), DeploymentId: dep, Group: spec("g64", 3*floorDeposit, floorDeposit)})
+	res, err := m.queries.Deployment(m.ctx, &types.QueryDeploymentRequest{Id: dep})
+	require.NoError(t, err)
+	require.Len(t, res.Groups, keeper.MaxGroupsPerDeployment)
+}
