@@ -6,8 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"math/big"
+	"net/http"
 	"testing"
 
 	"github.com/stretchr/testify/require"
