@@ -63,6 +63,11 @@ func exhaustionHeight(l types.Lease, e types.Escrow) int64 {
 
 // settle applies the payments of the heights (s, to] to an ACTIVE lease and
 // its escrow. It changes only the two values, the caller stores them.
+//
+// The arithmetic cannot overflow, so it is plain: paid <= the escrow's
+// balance (n <= balance/price), and spent, earned and withdrawn never
+// exceed what was deposited, which the bank's total supply bounds (every
+// sum of deposits is checked on the way in, addToEscrow).
 func settle(l *types.Lease, e *types.Escrow, to int64) {
 	if l.State != types.LeaseActive || to <= l.SettledHeight || !l.Price.Amount.IsPositive() {
 		return

@@ -236,7 +236,7 @@ func (k Keeper) Withdraw(ctx context.Context, msg *types.MsgWithdraw) (sdk.Coin,
 		if err := emit(ctx, &types.EventLeaseWithdrawn{Id: l.Id, Provider: l.Provider, Amount: sdk.NewCoin(types.Denom, amount)}); err != nil {
 			return sdk.Coin{}, err
 		}
-		total = total.Add(amount)
+		total = total.Add(amount) // <= the module account's balance: bounded by the supply
 	}
 	if !total.IsPositive() {
 		return sdk.Coin{}, errorsmod.Wrapf(types.ErrNothingToWithdraw, "%s has no earnings to collect", msg.Provider)
