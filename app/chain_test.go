@@ -55,6 +55,7 @@ type testChain struct {
 	height  int64     // last committed
 	time    time.Time // of the last committed block
 	txNonce int64
+	opts    simtestutil.AppOptionsMap // node options beyond the home
 }
 
 // newTestChain starts a chain with the binary of the given upgrades (see
@@ -62,11 +63,18 @@ type testChain struct {
 // come from extra (each funded with 1,000,000 DAIT); edit changes genesis.
 func newTestChain(t *testing.T, upgrades []app.Upgrade, extra []cryptotypes.PrivKey, edit func(codec.JSONCodec, map[string]json.RawMessage)) *testChain {
 	t.Helper()
+	return newTestChainOpts(t, nil, upgrades, extra, edit)
+}
+
+// newTestChainOpts is newTestChain on a node with the given app options.
+func newTestChainOpts(t *testing.T, opts simtestutil.AppOptionsMap, upgrades []app.Upgrade, extra []cryptotypes.PrivKey, edit func(codec.JSONCodec, map[string]json.RawMessage)) *testChain {
+	t.Helper()
 	c := &testChain{
 		t:    t,
 		home: t.TempDir(),
 		user: secp256k1.GenPrivKeyFromSecret([]byte("user")),
 		time: genesisTime,
+		opts: opts,
 	}
 	c.start(upgrades)
 
@@ -115,6 +123,9 @@ func (c *testChain) start(upgrades []app.Upgrade) {
 	db, err := dbm.NewDB("application", dbm.GoLevelDBBackend, c.home+"/data")
 	require.NoError(c.t, err)
 	opts := simtestutil.AppOptionsMap{flags.FlagHome: c.home}
+	for k, v := range c.opts {
+		opts[k] = v
+	}
 	c.app = app.NewWithUpgrades(log.NewNopLogger(), db, true, opts, upgrades, baseapp.SetChainID(testChainID))
 	c.t.Cleanup(func() { _ = c.app.Close() }) // closing twice is harmless
 }
