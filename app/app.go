@@ -116,6 +116,7 @@ func newApp(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.A
 		panic(err)
 	}
 	app.App = appBuilder.Build(db, baseAppOptions...)
+	app.SetCircuitBreaker(msgCircuit{})
 
 	// Upgrade handlers and the store loader of a pending upgrade must be in
 	// place before the stores are loaded.

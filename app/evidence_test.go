@@ -12,6 +12,7 @@ import (
 	"github.com/cosmos/cosmos-sdk/crypto/keys/secp256k1"
 	cryptotypes "github.com/cosmos/cosmos-sdk/crypto/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	"github.com/cosmos/cosmos-sdk/x/evidence/exported"
 	evidencetypes "github.com/cosmos/cosmos-sdk/x/evidence/types"
@@ -111,9 +112,10 @@ func TestDoubleSignIsSlashed(t *testing.T) {
 }
 
 // TestSubmittedEvidenceIsRefused: evidence comes from CometBFT only. The
-// chain registers no evidence handler (the keeper has no router), so a
-// MsgSubmitEvidence fails in its transaction and changes nothing; the chain
-// goes on.
+// chain registers no evidence handler (the keeper has no router), so the
+// app's circuit breaker refuses MsgSubmitEvidence with a registered error
+// before its handler could panic (code 111222); nothing changes and the
+// chain goes on.
 func TestSubmittedEvidenceIsRefused(t *testing.T) {
 	c := newTestChain(t, app.Upgrades, nil, nil)
 	consAddr := sdk.ConsAddress(c.valSet.Validators[0].Address)
@@ -123,7 +125,9 @@ func TestSubmittedEvidenceIsRefused(t *testing.T) {
 
 	res := c.mustBlock(c.signTx(c.user, msg))
 	require.Len(t, res.TxResults, 1)
-	require.NotZero(t, res.TxResults[0].Code, "MsgSubmitEvidence must fail")
+	require.Equal(t, sdkerrors.ErrUnauthorized.ABCICode(), res.TxResults[0].Code, res.TxResults[0].Log)
+	require.Equal(t, sdkerrors.RootCodespace, res.TxResults[0].Codespace)
+	require.Contains(t, res.TxResults[0].Log, "MsgSubmitEvidence is disabled")
 	all, err := c.evidence(c.ctx())
 	require.NoError(t, err)
 	require.Empty(t, all)
