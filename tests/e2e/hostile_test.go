@@ -118,7 +118,7 @@ func TestHostileAmounts(t *testing.T) {
 		t.Helper()
 		resp, err := http.Get(c.Val.APIAddress + "/daitchain/computemarket/v1" + path)
 		require.NoError(t, err)
-		defer resp.Body.Close()
+		defer func() { _ = resp.Body.Close() }()
 		require.Equal(t, http.StatusOK, resp.StatusCode, path)
 		var out map[string]any
 		require.NoError(t, json.NewDecoder(resp.Body).Decode(&out), path)
