@@ -5,14 +5,46 @@ package testnet
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
 )
+
+// freePortBase finds 35 consecutive free ports on 127.0.0.1 (the script's
+// four nodes use base+10*i+k), away from `make testnet`'s default 36600,
+// unless TESTNET_PORT names the base.
+func freePortBase(t *testing.T) int {
+	if v := os.Getenv("TESTNET_PORT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			t.Fatalf("TESTNET_PORT=%q: %v", v, err)
+		}
+		return n
+	}
+	for base := 41000; base < 60000; base += 100 {
+		free := true
+		for p := base; p < base+35 && free; p++ {
+			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+			if err != nil {
+				free = false
+				continue
+			}
+			_ = l.Close()
+		}
+		if free {
+			return base
+		}
+	}
+	t.Fatal("no 35 consecutive free ports on 127.0.0.1 between 41000 and 60000")
+	return 0
+}
 
 // TestTestnetFaults builds build/daitd, then runs scripts/testnet_faults.sh in
 // a temporary TESTNET_HOME: validators stopped, halted, restarted and killed,
@@ -20,7 +52,7 @@ import (
 // (about 5.5 minutes) and stops every node it started on exit.
 func TestTestnetFaults(t *testing.T) {
 	if os.Getenv("DAIT_TESTNET") != "1" {
-		t.Skip("skipping the 4-validator fault test: set DAIT_TESTNET=1 to run it (needs free ports 36600-36634 on 127.0.0.1; the script installs jq and curl if missing)")
+		t.Skip("skipping the 4-validator fault test: set DAIT_TESTNET=1 to run it (35 free ports on 127.0.0.1, found at run time; the script installs jq and curl if missing)")
 	}
 	if _, err := exec.LookPath("bash"); err != nil {
 		t.Fatalf("bash is required: %v", err)
@@ -41,6 +73,7 @@ func TestTestnetFaults(t *testing.T) {
 	script.Env = append(os.Environ(),
 		"TESTNET_HOME="+t.TempDir(),
 		"DAITD="+filepath.Join(root, "build", "daitd"),
+		"TESTNET_PORT="+strconv.Itoa(freePortBase(t)),
 	)
 	script.Stdout = t.Output()
 	script.Stderr = t.Output()
