@@ -21,3 +21,7 @@ func (k Keeper) LiveLease(ctx context.Context, groupID uint64) (id uint64, found
 func (k Keeper) HasBacklog(ctx context.Context) (bool, error) {
 	return k.scheduleBacklog.Has(ctx)
 }
+
+// NeverExhausted is the exhaustion height the lease-escrow query reports
+// for a lease whose escrow outlasts any chain (2^62).
+const NeverExhausted = neverExhausted

@@ -243,6 +243,15 @@ func (k Keeper) Deposit(ctx context.Context, msg *types.MsgDepositDeployment) er
 	if g.State == types.GroupClosed {
 		return errorsmod.Wrapf(types.ErrInvalidGroupState, "group %d is CLOSED", g.Id)
 	}
+	// The bound first, so that a refused top-up moves nothing even outside
+	// a transaction (settling does not change what was deposited).
+	probe, err := k.GetEscrow(ctx, g.Id)
+	if err != nil {
+		return err
+	}
+	if err := addToEscrow(&probe, msg.Amount); err != nil {
+		return wrapAt(err, "group", g.Id, height(ctx))
+	}
 	if err := k.pull(ctx, msg.Owner, msg.Amount); err != nil {
 		return err
 	}
@@ -308,6 +317,12 @@ func addToEscrow(e *types.Escrow, amount sdk.Coin) error {
 	}
 	deposited, err := types.SafeAdd("escrow deposited", e.Deposited.Amount, amount.Amount)
 	if err != nil {
+		return err
+	}
+	// Every amount of the state stays within types.MaxAmount, as genesis
+	// validation requires: an escrow past it could not be exported and
+	// imported again. The balance never exceeds what was deposited.
+	if err := types.CheckAmountBound("escrow deposited with this top-up", deposited); err != nil {
 		return err
 	}
 	e.Balance.Amount, e.Deposited.Amount = balance, deposited

@@ -220,7 +220,7 @@ func (f *fixture) requireParams(t *testing.T, want types.Params) {
 }
 
 // typedEvents decodes every event of the context's event manager.
-func (f *fixture) typedEvents(t *testing.T) []proto.Message {
+func (f *fixture) typedEvents(t tb) []proto.Message {
 	t.Helper()
 	var out []proto.Message
 	for _, ev := range f.ctx.EventManager().ABCIEvents() {

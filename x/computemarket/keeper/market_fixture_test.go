@@ -143,7 +143,7 @@ func (m *market) bid(t *testing.T, provider sdk.AccAddress, group uint64, price 
 
 // endBlock runs EndBlock at the current height, checks every invariant and
 // moves to the next height.
-func (m *market) endBlock(t *testing.T) {
+func (m *market) endBlock(t tb) {
 	t.Helper()
 	require.NoError(t, m.k.EndBlocker(m.ctx))
 	m.checkInvariants(t)
@@ -160,14 +160,14 @@ func (m *market) advance(t *testing.T, h int64) {
 
 // commit commits the store as the end of a block does. Long runs need it:
 // until a commit, every store iterator walks all writes since the start.
-func (m *market) commit(t *testing.T) {
+func (m *market) commit(t tb) {
 	t.Helper()
 	cms, ok := m.ctx.MultiStore().(storetypes.CommitMultiStore)
 	require.True(t, ok, "the context's store is a %T, not a commit multistore", m.ctx.MultiStore())
 	cms.Commit()
 }
 
-func (m *market) checkInvariants(t *testing.T) {
+func (m *market) checkInvariants(t tb) {
 	t.Helper()
 	msg, broken := keeper.AllInvariants(m.k)(m.ctx)
 	require.False(t, broken, msg)

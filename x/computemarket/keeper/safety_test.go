@@ -237,3 +237,29 @@ func TestSixtyFifthGroupRefused(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, res.Groups, keeper.MaxGroupsPerDeployment)
 }
+
+// An escrow never holds more than types.MaxAmount (found by the escrow
+// model's value-domain generators): top-ups of at most the maximum each
+// could add up past it, and genesis validation then refused the chain's own
+// export. The top-up that would pass it is refused with ErrAmountTooLarge
+// and changes nothing; up to the maximum is fine, and the state exports and
+// imports.
+func TestEscrowStaysWithinMaxAmount(t *testing.T) {
+	m := newMarketT(t)
+	m.bank.balances[string(tenant1)] = types.MaxAmount.MulRaw(3)
+	m.conserved(t)
+	g := spec("g", 1_000, 1_000)
+	g.Deposit = coin(types.MaxAmount.SubRaw(10))
+	gid := m.deploy(t, tenant1, g).GroupIds[0]
+	m.refuse(t, types.ErrAmountTooLarge, &types.MsgDepositDeployment{Owner: str(tenant1), GroupId: gid, Amount: udait(11)})
+	m.ok(t, &types.MsgDepositDeployment{Owner: str(tenant1), GroupId: gid, Amount: udait(10)})
+	require.Equal(t, types.MaxAmount.String(), m.escrow(t, gid).Deposited.Amount.String())
+	m.refuse(t, types.ErrAmountTooLarge, &types.MsgDepositDeployment{Owner: str(tenant1), GroupId: gid, Amount: udait(1)})
+
+	gs, err := m.k.ExportGenesis(m.ctx)
+	require.NoError(t, err)
+	require.NoError(t, gs.Validate())
+	fresh := newFixtureWith(t, m.bank, m.bank)
+	fresh.atHeight(m.ctx.BlockHeight())
+	require.NoError(t, fresh.k.InitGenesis(fresh.ctx, *gs))
+}
