@@ -58,15 +58,19 @@ type fakeChain struct {
 	leases  []types.Lease
 	nextBid uint64
 	earned  sdk.Coin
+	// bidErr and withdrawErr, when set, are what SubmitBid (on that group)
+	// and Withdraw return instead of succeeding.
+	bidErr      map[uint64]error
+	withdrawErr error
 
-	bids      chan uint64 // group ids bid on
+	bids      chan uint64 // group ids bid on, failed attempts too
 	withdraws chan struct{}
 	scans     chan struct{}
 }
 
 func newFakeChain(groups ...types.Group) *fakeChain {
 	c := &fakeChain{
-		groups: map[uint64]types.Group{}, nextBid: 100, earned: udait(123),
+		groups: map[uint64]types.Group{}, nextBid: 100, earned: udait(123), bidErr: map[uint64]error{},
 		bids: make(chan uint64, 64), withdraws: make(chan struct{}, 64), scans: make(chan struct{}, 64),
 	}
 	for _, g := range groups {
@@ -117,13 +121,21 @@ func (c *fakeChain) MyLeases(context.Context) ([]types.Lease, error) {
 func (c *fakeChain) SubmitBid(_ context.Context, groupID uint64, _ sdk.Coin) (uint64, uint64, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.nextBid++
 	c.bids <- groupID
+	if err := c.bidErr[groupID]; err != nil {
+		return 0, 0, err
+	}
+	c.nextBid++
 	return c.nextBid, 0, nil
 }
 
 func (c *fakeChain) Withdraw(context.Context) (sdk.Coin, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.withdraws <- struct{}{}
+	if c.withdrawErr != nil {
+		return sdk.Coin{}, c.withdrawErr
+	}
 	return c.earned, nil
 }
 
@@ -181,7 +193,8 @@ type harness struct {
 	done   chan error
 }
 
-func start(t *testing.T, chain *fakeChain) *harness {
+// start runs an engine on chain; configure changes the engine's config.
+func start(t *testing.T, chain *fakeChain, configure ...func(*engine.Config)) *harness {
 	t.Helper()
 	inv, err := inventory.New(inventory.Config{
 		GPUs:      []inventory.GPUPool{{Class: "hopper", Count: 8, MemoryGB: 80}},
@@ -197,9 +210,11 @@ func start(t *testing.T, chain *fakeChain) *harness {
 		reg:    prometheus.NewRegistry(),
 		done:   make(chan error, 1),
 	}
-	h.eng, err = engine.New(engine.Config{
-		Provider: me, WithdrawEvery: every, ReconnectMin: minDelay, ReconnectMax: maxDelay,
-	}, engine.Deps{
+	cfg := engine.Config{Provider: me, WithdrawEvery: every, ReconnectMin: minDelay, ReconnectMax: maxDelay}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	h.eng, err = engine.New(cfg, engine.Deps{
 		Chain: chain, Events: h.events, Inventory: inv, Strategy: strategy,
 		Registry: h.reg, Clock: h.clock,
 	})
@@ -422,12 +437,96 @@ func TestLeaseLifecycle(t *testing.T) {
 
 func TestWithdrawCadence(t *testing.T) {
 	h := start(t, newFakeChain())
-	h.send(h.subscribed())
+	s := h.subscribed()
+	h.send(s)
 	h.timer(every).fire()
 	h.wait(h.chain.withdraws, "withdraw on cadence")
 	h.timer(every).fire() // re-armed
 	h.wait(h.chain.withdraws, "second withdraw")
+	h.send(s) // the engine has counted the second withdrawal
 	require.Equal(t, 246.0, h.metric("earnings_withdrawn_udait_total"))
+	require.Equal(t, 0.0, h.metric("withdraw_errors_total"))
+}
+
+// A bid the chain refuses frees what was reserved for it: the next group
+// that needs the same GPUs is bid in the same scan. The refusal is counted,
+// and the refused group is not held, so a later event bids on it again.
+func TestFailedBidReleasesCapacity(t *testing.T) {
+	chain := newFakeChain(group(1, 8), group(2, 8))
+	chain.bidErr[1] = errors.New("account sequence mismatch")
+	h := start(t, chain)
+	s := h.subscribed()
+	h.send(s) // the scan is done
+
+	require.Equal(t, uint64(1), h.bid()) // refused
+	require.Equal(t, uint64(2), h.bid()) // with group 1's GPUs: bid 101
+	h.noBid()
+	require.Equal(t, 1.0, h.metric("bid_errors_total"))
+	require.Equal(t, 1.0, h.metric("bids_placed_total"))
+	require.Equal(t, 0.0, h.metric("skips_total", "reason", "capacity_short"))
+	require.Equal(t, 1.0, h.metric("inventory_utilisation"))
+
+	chain.mu.Lock()
+	delete(chain.bidErr, 1)
+	chain.mu.Unlock()
+	h.send(s, engine.BidLost{BidID: 101, GroupID: 2, Provider: me}, engine.GroupOpened{GroupID: 1})
+	require.Equal(t, uint64(1), h.bid())
+	require.Equal(t, 2.0, h.metric("bids_placed_total"))
+	require.Equal(t, 0.0, h.metric("skips_total", "reason", "already_bid"))
+}
+
+// A failed withdrawal is counted and earns nothing; the cadence goes on.
+func TestWithdrawFailureCounted(t *testing.T) {
+	chain := newFakeChain()
+	chain.withdrawErr = errors.New("tx not included")
+	h := start(t, chain)
+	s := h.subscribed()
+	h.send(s)
+
+	h.timer(every).fire()
+	h.wait(chain.withdraws, "withdraw on cadence")
+	h.send(s) // the engine has counted it
+	require.Equal(t, 1.0, h.metric("withdraw_errors_total"))
+	require.Equal(t, 0.0, h.metric("earnings_withdrawn_udait_total"))
+
+	chain.mu.Lock()
+	chain.withdrawErr = nil
+	chain.mu.Unlock()
+	h.timer(every).fire()
+	h.wait(chain.withdraws, "withdraw after the failure")
+	h.send(s)
+	require.Equal(t, 1.0, h.metric("withdraw_errors_total"))
+	require.Equal(t, 123.0, h.metric("earnings_withdrawn_udait_total"))
+}
+
+// rescan_every rescans the open groups on its cadence: a group skipped for
+// capacity is bid once the capacity frees, though no event names it.
+func TestRescanPicksUpFreedCapacity(t *testing.T) {
+	const rescan = 30 * time.Minute
+	h := start(t, newFakeChain(group(1, 8), group(2, 8)), func(c *engine.Config) { c.RescanEvery = rescan })
+	s := h.subscribed()
+	h.wait(h.chain.scans, "initial scan")
+	require.Equal(t, uint64(1), h.bid()) // bid 101; group 2 is short of capacity
+	h.send(s)
+	require.Equal(t, 1.0, h.metric("skips_total", "reason", "capacity_short"))
+
+	// Another provider wins group 1: its GPUs are free again, but no event
+	// is about group 2, which is still open.
+	h.chain.setGroup(group(1, 8, func(g *types.Group) { g.State = types.GroupMatched }))
+	h.send(s, engine.BidLost{BidID: 101, GroupID: 1, Provider: me})
+	h.noBid()
+
+	h.timer(rescan).fire()
+	h.wait(h.chain.scans, "rescan")
+	require.Equal(t, uint64(2), h.bid())
+
+	// The cadence is re-armed: the next rescan finds group 2 held.
+	h.timer(rescan).fire()
+	h.wait(h.chain.scans, "second rescan")
+	h.send(s)
+	h.noBid()
+	require.Equal(t, 1.0, h.metric("skips_total", "reason", "already_bid"))
+	require.Equal(t, 1.0, h.metric("skips_total", "reason", "capacity_short"))
 }
 
 func TestReconnectBacksOffAndRescans(t *testing.T) {
