@@ -22,6 +22,12 @@
 # The slashing window is long (10,000 blocks) so that a validator stopped by a
 # fault test is not jailed while it is down: the tests exercise consensus, not
 # downtime slashing.
+#
+# Market params of a new network keep the module defaults unless
+# TESTNET_BID_DURATION_BLOCKS or TESTNET_PROVIDER_MIN_BOND (udait) is set: the
+# fault test uses a short auction and no provider bond, so that it does not
+# have to delegate (and change the validators' equal power) to register a
+# provider.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +41,9 @@ STAKE=10000000000000$DENOM   # 10M DAIT each: equal voting power
 FUND=100000000000000$DENOM   # 100M DAIT per account
 ACCOUNTS="alice bob tenant provider1 auditor"
 KR="--keyring-backend test --keyring-dir $TN/keys"
+# Market params for a new network; empty keeps the module defaults.
+BID_DURATION_BLOCKS=${TESTNET_BID_DURATION_BLOCKS:-}
+PROVIDER_MIN_BOND=${TESTNET_PROVIDER_MIN_BOND:-} # in udait
 
 . scripts/need.sh
 
@@ -70,8 +79,10 @@ create() {
   for k in val0 val1 val2 val3 $ACCOUNTS; do
     $BIN genesis add-genesis-account "$(addr "$k")" "$FUND" --home "$h0" >/dev/null
   done
-  jq --arg a "$(addr auditor)" '
+  jq --arg a "$(addr auditor)" --arg d "$BID_DURATION_BLOCKS" --arg b "$PROVIDER_MIN_BOND" '
       .app_state.computemarket.params.auditor_whitelist = [$a]
+    | if $d == "" then . else .app_state.computemarket.params.bid_duration_blocks = $d end
+    | if $b == "" then . else .app_state.computemarket.params.provider_min_bond.amount = $b end
     | .app_state.gov.params.voting_period = "60s"
     | .app_state.gov.params.expedited_voting_period = "30s"
     | .app_state.slashing.params.signed_blocks_window = "10000"' "$gen" >"$gen.tmp" && mv "$gen.tmp" "$gen"
