@@ -3,7 +3,6 @@ package keeper
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"cosmossdk.io/collections"
 	errorsmod "cosmossdk.io/errors"
@@ -105,10 +104,13 @@ func (k Keeper) markInsufficient(ctx context.Context, id uint64, due int64) erro
 	return emit(ctx, &types.EventLeaseInsufficientFunds{Id: l.Id, GroupId: l.GroupId, Tenant: l.Tenant, Provider: l.Provider, Balance: e.Balance})
 }
 
-// wrapAt names the object and height of a failure (STYLE rule 9).
+// wrapAt names the object and height of a failure (STYLE rule 9). It
+// keeps the registered error's ABCI code: a refused transaction answers
+// with the module's code, not baseapp's "internal" (fmt's %w is not seen
+// by errorsmod.ABCIInfo).
 func wrapAt(err error, what string, id uint64, h int64) error {
 	if err == nil {
 		return nil
 	}
-	return fmt.Errorf("%s %d at height %d: %w", what, id, h, err)
+	return errorsmod.Wrapf(err, "%s %d at height %d", what, id, h)
 }

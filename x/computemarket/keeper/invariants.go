@@ -65,7 +65,7 @@ func ConservationInvariant(k Keeper) Invariant {
 		if err != nil {
 			return formatBroken("escrow-conservation", err.Error()), true
 		}
-		have := k.bank.GetBalance(ctx, k.account.GetModuleAddress(types.ModuleName), types.Denom).Amount
+		have := k.ModuleBalance(ctx).Amount
 		if !have.Equal(want) {
 			return formatBroken("escrow-conservation",
 				fmt.Sprintf("module account holds %s%s, escrow + earnings + bid deposits = %s%s", have, types.Denom, want, types.Denom)), true

@@ -1,6 +1,8 @@
 package keeper_test
 
 import (
+	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"testing"
@@ -9,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
 	"cosmossdk.io/math"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -183,8 +186,21 @@ func (m *market) refuse(t *testing.T, want error, msg sdk.Msg) {
 	m.freshEvents()
 	err := m.exec(t, msg)
 	require.ErrorIs(t, err, want, "%T", msg)
+	requireABCICode(t, want, err)
 	m.requireUnchanged(t, before)
 	require.Empty(t, m.ctx.EventManager().Events(), "a refused %T emits no event", msg)
+}
+
+// requireABCICode: a client sees the registered error's own code, not
+// baseapp's "internal" (a wrap errorsmod.ABCIInfo cannot see through).
+func requireABCICode(t *testing.T, want, got error) {
+	t.Helper()
+	var reg *errorsmod.Error
+	if !errors.As(want, &reg) {
+		return
+	}
+	space, code, _ := errorsmod.ABCIInfo(got, false)
+	require.Equal(t, fmt.Sprintf("%s/%d", reg.Codespace(), reg.ABCICode()), fmt.Sprintf("%s/%d", space, code), "the ABCI code of %v", got)
 }
 
 func (m *market) createLease(t *testing.T, bid uint64) uint64 {

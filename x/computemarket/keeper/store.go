@@ -51,6 +51,12 @@ func requireSigner(signer, owner, what string, id uint64) error {
 	return nil
 }
 
+// ModuleBalance is what the module account holds: the escrows, the
+// earnings not yet withdrawn and the locked bid deposits.
+func (k Keeper) ModuleBalance(ctx context.Context) sdk.Coin {
+	return k.bank.GetBalance(ctx, k.account.GetModuleAddress(types.ModuleName), types.Denom)
+}
+
 // pull moves coins from an account into the module account.
 func (k Keeper) pull(ctx context.Context, from string, c sdk.Coin) error {
 	if !c.IsPositive() {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/big"
+	"math/rand"
 	"slices"
 	"strings"
 	"sync"
@@ -26,12 +28,17 @@ import (
 // query service, as a client would, and builds a plausible message: a bid
 // on an open group at or under its max price, a top-up of a live escrow, a
 // lease accepted by the group's owner. One message in ten is signed by a
-// stranger instead of the owner. The message is then run on a throw-away
-// branch of the block's state, and the transaction that the simulation
-// delivers must end the same way: succeed, or fail with the very same
-// registered error. So the simulation covers the refusals too, and a
-// refusal with an unregistered error, or one that differs between the dry
-// run and the delivery, fails the run.
+// stranger instead of the owner, and some amounts come from the value
+// domain (0, 1, 2^53, ..., the bound and past it, 2^256-1).
+//
+// The messages that move money (create-deployment, deposit, create-bid,
+// create-lease, close-lease, close-deployment, withdraw) are checked
+// against the oracle (oracle.go): its own prediction of the refusal, or of
+// the module account's change and the touched objects' states. The others
+// are run first on a throw-away branch of the block's state, and the
+// delivered transaction must end the same way: succeed, or fail with the
+// very same registered error. A refusal with an unregistered error fails
+// the run either way.
 
 // Operation is a factory with the weight it runs at by default.
 type Operation struct {
@@ -44,11 +51,12 @@ type Operation struct {
 type Factories struct {
 	srv types.MsgServer
 	q   types.QueryServer
+	k   keeper.Keeper // the oracle reads stored objects through its getters
 }
 
 // NewFactories builds the factories on the module's keeper.
 func NewFactories(k keeper.Keeper) Factories {
-	return Factories{srv: keeper.NewMsgServerImpl(k), q: keeper.NewQueryServerImpl(k)}
+	return Factories{srv: keeper.NewMsgServerImpl(k), q: keeper.NewQueryServerImpl(k), k: k}
 }
 
 // Operations lists every message factory with its default weight: bids,
@@ -266,13 +274,17 @@ func (f Factories) activeDeployments(ctx context.Context) []types.Deployment {
 	return res.Deployments
 }
 
-// spec draws a group: max price up to 50,000 udait a block and an escrow
-// of lease_min_deposit plus 0-40 blocks at that price, so that leases run
-// dry on their own; requirements on the audited region or tier half the
-// time; sometimes a list of accepted auditors.
+// spec draws a group: max price up to 50,000 udait a block (one time in
+// twenty from the value domain) and an escrow of lease_min_deposit plus
+// 0-40 blocks at that price, so that leases run dry on their own;
+// requirements on the audited region or tier half the time; sometimes a
+// list of accepted auditors.
 func spec(r *simsx.XRand, p types.Params, name string) types.GroupSpec {
-	maxPrice := int64(1 + r.Intn(50_000))
-	deposit := p.LeaseMinDeposit.Amount.Add(math.NewInt(maxPrice * int64(r.Intn(41))))
+	maxPrice := math.NewInt(int64(1 + r.Intn(50_000)))
+	if r.Intn(20) == 0 {
+		maxPrice = domainAmount(r.Rand)
+	}
+	deposit := saturating(p.LeaseMinDeposit.Amount, maxPrice, int64(r.Intn(41)))
 	res := types.Resources{
 		CpuMillis: uint64(500 + r.Intn(64_000)),
 		MemoryMb:  uint64(512 + r.Intn(512_000)),
@@ -285,7 +297,7 @@ func spec(r *simsx.XRand, p types.Params, name string) types.GroupSpec {
 	s := types.GroupSpec{
 		Name:      name,
 		Resources: res,
-		MaxPrice:  udait(maxPrice),
+		MaxPrice:  sdk.NewCoin(types.Denom, maxPrice),
 		Deposit:   sdk.NewCoin(types.Denom, deposit),
 	}
 	switch r.Intn(6) {
@@ -302,6 +314,57 @@ func spec(r *simsx.XRand, p types.Params, name string) types.GroupSpec {
 	return s
 }
 
+// valueDomain holds the amounts where arithmetic goes wrong: zero, one,
+// small, the edges of float and int64 precision, the documented bound
+// (types.MaxAmount = 2^128-1) and past it, up to math.Int's own limit.
+var valueDomain = func() []math.Int {
+	pow := func(n uint) *big.Int { return new(big.Int).Lsh(big.NewInt(1), n) }
+	minus1 := func(n uint) math.Int { return math.NewIntFromBigInt(new(big.Int).Sub(pow(n), big.NewInt(1))) }
+	at := func(n uint) math.Int { return math.NewIntFromBigInt(pow(n)) }
+	return []math.Int{
+		math.ZeroInt(), math.OneInt(), math.NewInt(7),
+		at(53), minus1(63), at(63), at(64),
+		types.MaxAmount.SubRaw(1), types.MaxAmount, types.MaxAmount.AddRaw(1),
+		at(255), minus1(256),
+	}
+}()
+
+// saturating is a + b*n, or math.Int's largest value (2^256-1) past it: the
+// factories build amounts from amounts of the whole domain.
+func saturating(a, b math.Int, n int64) math.Int {
+	v := new(big.Int).Mul(b.BigInt(), big.NewInt(n))
+	v.Add(v, a.BigInt())
+	if top := valueDomain[len(valueDomain)-1].BigInt(); v.Cmp(top) > 0 {
+		v = top
+	}
+	return math.NewIntFromBigInt(v)
+}
+
+func domainAmount(r *rand.Rand) math.Int { return oneOf(r, valueDomain) }
+
+// below draws a price in [1, limit] (limit >= 1), spread over the
+// magnitudes of a wide limit.
+func below(r *rand.Rand, limit math.Int) math.Int {
+	if limit.IsInt64() {
+		return math.NewInt(1 + r.Int63n(limit.Int64()))
+	}
+	shift := uint(r.Intn(limit.BigInt().BitLen()))
+	return math.NewIntFromBigInt(new(big.Int).Rsh(limit.BigInt(), shift))
+}
+
+// funds is what an account can pay now, before fees.
+func funds(acc *simsx.SimAccount) math.Int {
+	return acc.LiquidBalance().AmountOf(types.Denom)
+}
+
+// payable reserves amount out of the random fees when the account can pay
+// it; an amount it cannot pay is sent anyway, for the oracle to refuse.
+func payable(acc *simsx.SimAccount, amount math.Int) {
+	if amount.IsPositive() && amount.LTE(funds(acc)) {
+		acc.LiquidBalance().BlockAmount(sdk.NewCoin(types.Denom, amount))
+	}
+}
+
 // version is a manifest hash.
 func version(r *simsx.XRand) []byte {
 	h := sha256.Sum256([]byte(r.StringN(16)))
@@ -311,24 +374,27 @@ func version(r *simsx.XRand) []byte {
 // CreateDeployment: a tenant posts one to three groups and funds them.
 func (f Factories) CreateDeployment() simsx.FactoryMethodWithDeliveryResultHandler[*types.MsgCreateDeployment] {
 	return func(ctx context.Context, data *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgCreateDeployment, simsx.SimDeliveryResultHandler) {
-		p, ok := f.params(ctx, reporter)
-		if !ok {
+		o, err := f.view(ctx)
+		if err != nil {
+			reporter.Skipf("params: %v", err)
 			return nil, nil, nil
 		}
 		r := data.Rand()
 		msg := &types.MsgCreateDeployment{Version: version(r)}
-		total := udait(0)
+		total := math.ZeroInt()
 		for i := range 1 + r.Intn(3) {
-			g := spec(r, p, fmt.Sprintf("group-%d", i))
+			g := spec(r, o.params, fmt.Sprintf("group-%d", i))
 			msg.Groups = append(msg.Groups, g)
-			total = total.Add(g.Deposit)
+			total = saturating(total, g.Deposit.Amount, 1)
 		}
 		owner := data.AnyAccount(reporter, simsx.WithSpendableBalance())
-		if reporter.IsSkipped() || !reserve(&owner, reporter, total) {
+		if reporter.IsSkipped() {
 			return nil, nil, nil
 		}
 		msg.Owner = owner.AddressBech32
-		return []simsx.SimAccount{owner}, msg, expect(ctx, f.srv.CreateDeployment, msg)
+		p := o.predictCreateDeployment(msg, funds(&owner))
+		payable(&owner, total)
+		return []simsx.SimAccount{owner}, msg, f.expectPredicted(ctx, msg, p)
 	}
 }
 
@@ -383,25 +449,32 @@ func (f Factories) CloseDeployment() simsx.FactoryMethodWithDeliveryResultHandle
 			return nil, nil, nil
 		}
 		msg := &types.MsgCloseDeployment{Owner: from.AddressBech32, DeploymentId: d.Id}
-		return []simsx.SimAccount{from}, msg, expect(ctx, f.srv.CloseDeployment, msg)
+		return []simsx.SimAccount{from}, msg, predicted(f, ctx, msg, func(o oracleView) prediction { return o.predictCloseDeployment(msg) })
 	}
 }
 
 // DepositDeployment: the owner tops up a group's escrow by 1-20 blocks at
-// its max price; a top-up revives a lease that ran dry.
+// its max price (one time in eight an amount from the value domain); a
+// top-up revives a lease that ran dry.
 func (f Factories) DepositDeployment() simsx.FactoryMethodWithDeliveryResultHandler[*types.MsgDepositDeployment] {
 	return func(ctx context.Context, data *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgDepositDeployment, simsx.SimDeliveryResultHandler) {
 		g, ok := pick(data, reporter, f.groups(ctx, types.GroupOpen, types.GroupOrdered, types.GroupMatched, types.GroupPaused), "live group")
 		if !ok {
 			return nil, nil, nil
 		}
-		amount := udait(1 + g.Spec.MaxPrice.Amount.Int64()*int64(1+data.Rand().Intn(20)))
+		r := data.Rand()
+		amount := saturating(math.OneInt(), g.Spec.MaxPrice.Amount, int64(1+r.Intn(20)))
+		if r.Intn(8) == 0 {
+			amount = domainAmount(r.Rand)
+		}
 		from := signer(data, reporter, g.Owner)
-		if reporter.IsSkipped() || !reserve(&from, reporter, amount) {
+		if reporter.IsSkipped() {
 			return nil, nil, nil
 		}
-		msg := &types.MsgDepositDeployment{Owner: from.AddressBech32, GroupId: g.Id, Amount: amount}
-		return []simsx.SimAccount{from}, msg, expect(ctx, f.srv.DepositDeployment, msg)
+		msg := &types.MsgDepositDeployment{Owner: from.AddressBech32, GroupId: g.Id, Amount: sdk.NewCoin(types.Denom, amount)}
+		have := funds(&from)
+		payable(&from, amount)
+		return []simsx.SimAccount{from}, msg, predicted(f, ctx, msg, func(o oracleView) prediction { return o.predictDeposit(msg, have) })
 	}
 }
 
@@ -452,10 +525,11 @@ func (f Factories) CloseGroup() simsx.FactoryMethodWithDeliveryResultHandler[*ty
 }
 
 // CreateBid: a provider bids on an open or ordered group, at or under its
-// max price nine times in ten, with the minimum deposit. Like a provider
-// daemon, it looks for a group it can serve: up to three providers are
-// tried on the branch, and the first that the group accepts bids (or the
-// last one tried, to be refused).
+// max price nine times in ten (one time in twelve at a price from the value
+// domain), with the minimum deposit. Like a provider daemon, it looks for a
+// group it can serve: up to three providers are tried on the branch, and
+// the first that the group accepts bids (or the last one tried, to be
+// refused).
 func (f Factories) CreateBid() simsx.FactoryMethodWithDeliveryResultHandler[*types.MsgCreateBid] {
 	return func(ctx context.Context, data *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgCreateBid, simsx.SimDeliveryResultHandler) {
 		p, ok := f.params(ctx, reporter)
@@ -468,12 +542,15 @@ func (f Factories) CreateBid() simsx.FactoryMethodWithDeliveryResultHandler[*typ
 		}
 		providers := f.providers(ctx)
 		r := data.Rand()
-		maxPrice := g.Spec.MaxPrice.Amount.Int64()
-		price := 1 + r.Int63n(maxPrice)
-		if r.Intn(10) == 0 {
-			price = maxPrice + 1 + r.Int63n(100)
+		maxPrice := g.Spec.MaxPrice.Amount
+		price := below(r.Rand, maxPrice)
+		switch r.Intn(12) {
+		case 0:
+			price = saturating(maxPrice, math.NewInt(1+r.Int63n(100)), 1)
+		case 1:
+			price = domainAmount(r.Rand)
 		}
-		msg := &types.MsgCreateBid{GroupId: g.Id, Price: udait(price), Deposit: p.BidMinDeposit}
+		msg := &types.MsgCreateBid{GroupId: g.Id, Price: sdk.NewCoin(types.Denom, price), Deposit: p.BidMinDeposit}
 		for range 3 {
 			prov, ok := pick(data, reporter, providers, "provider")
 			if !ok {
@@ -485,10 +562,12 @@ func (f Factories) CreateBid() simsx.FactoryMethodWithDeliveryResultHandler[*typ
 			}
 		}
 		from := data.GetAccount(reporter, msg.Provider)
-		if reporter.IsSkipped() || !reserve(&from, reporter, p.BidMinDeposit) {
+		if reporter.IsSkipped() {
 			return nil, nil, nil
 		}
-		return []simsx.SimAccount{from}, msg, expect(ctx, f.srv.CreateBid, msg)
+		have := funds(&from)
+		payable(&from, p.BidMinDeposit.Amount)
+		return []simsx.SimAccount{from}, msg, predicted(f, ctx, msg, func(o oracleView) prediction { return o.predictCreateBid(msg, have) })
 	}
 }
 
@@ -530,7 +609,7 @@ func (f Factories) CreateLease() simsx.FactoryMethodWithDeliveryResultHandler[*t
 			return nil, nil, nil
 		}
 		msg := &types.MsgCreateLease{Owner: from.AddressBech32, BidId: b.Id}
-		return []simsx.SimAccount{from}, msg, expect(ctx, f.srv.CreateLease, msg)
+		return []simsx.SimAccount{from}, msg, predicted(f, ctx, msg, func(o oracleView) prediction { return o.predictCreateLease(msg) })
 	}
 }
 
@@ -547,7 +626,7 @@ func (f Factories) CloseLease() simsx.FactoryMethodWithDeliveryResultHandler[*ty
 			return nil, nil, nil
 		}
 		msg := &types.MsgCloseLease{Owner: from.AddressBech32, LeaseId: l.Id}
-		return []simsx.SimAccount{from}, msg, expect(ctx, f.srv.CloseLease, msg)
+		return []simsx.SimAccount{from}, msg, predicted(f, ctx, msg, func(o oracleView) prediction { return o.predictCloseLease(msg) })
 	}
 }
 
@@ -567,7 +646,7 @@ func (f Factories) Withdraw() simsx.FactoryMethodWithDeliveryResultHandler[*type
 		if data.Rand().Intn(3) == 0 {
 			msg.LeaseId = 0
 		}
-		return []simsx.SimAccount{from}, msg, expect(ctx, f.srv.Withdraw, msg)
+		return []simsx.SimAccount{from}, msg, predicted(f, ctx, msg, func(o oracleView) prediction { return o.predictWithdraw(msg) })
 	}
 }
 
