@@ -121,11 +121,22 @@ after=$(q lease-escrow "$lease" | jq -r .exhaustion_height)
 note "lease $lease: runs dry at height $before before the top-up, $after after"
 
 say "7. When the money runs out, the lease warns and closes by itself"
-for _ in $(seq 1 90); do
+# It runs dry at $after and closes at $after+1: wait on heights, and fail
+# loudly if it is still open ten blocks past that.
+st=
+while :; do
   st=$(q lease "$lease" | jq -r .lease.state)
   [ "$st" = LEASE_STATE_CLOSED ] && break
+  h=$(height)
+  case "$h" in '' | null | *[!0-9]*) h=0 ;; esac
+  if [ "$h" -gt $((after + 11)) ]; then
+    echo "demo: FAIL: lease $lease is $st at height $h; it should have closed by itself at $((after + 1))" >&2
+    exit 1
+  fi
   sleep 1
 done
+[ "$(q lease "$lease" | jq -r .lease.close_reason)" = CLOSE_REASON_INSUFFICIENT_FUNDS ] ||
+  { echo "demo: FAIL: lease $lease closed, but not for lack of funds" >&2; exit 1; }
 q lease "$lease" | jq -r '.lease | "   lease \(.id): \(.state), reason \(.close_reason), closed at \(.closed_height), spent \(.spent.amount)udait"'
 note "group 1 is now $(q group 1 | jq -r .group.state); what is left of its escrow stays for the tenant"
 grep -h "insufficient\|lease closed" "$LOCALNET_HOME"/daemons/*.log | head -3 | sed 's/^/   daemon: /'

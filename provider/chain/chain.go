@@ -126,15 +126,23 @@ func (c *Chain) SubmitBid(ctx context.Context, groupID uint64, price sdk.Coin) (
 }
 
 // Withdraw collects the earnings of every live lease; nothing to withdraw
-// is not an error.
+// is not an error. The provider-earnings query says whether there is
+// anything first: a withdraw the chain would refuse is never sent, and so
+// never estimated (gas estimation returns the chain's refusal as text
+// only, without its code).
 func (c *Chain) Withdraw(ctx context.Context) (sdk.Coin, error) {
+	zero := sdk.NewCoin(types.Denom, math.ZeroInt())
+	earnings, err := c.market.ProviderEarnings(ctx, &types.QueryProviderEarningsRequest{Provider: c.provider})
+	if err != nil {
+		return sdk.Coin{}, err
+	}
+	if !earnings.Withdrawable.IsPositive() {
+		return zero, nil
+	}
 	res, err := c.submit.Submit(ctx, &types.MsgWithdraw{Provider: c.provider})
 	var txErr *chainclient.TxError
 	if errors.As(err, &txErr) && txErr.Codespace == types.ModuleName && txErr.Code == types.ErrNothingToWithdraw.ABCICode() {
-		return sdk.NewCoin(types.Denom, math.ZeroInt()), nil
-	}
-	if err != nil && strings.Contains(err.Error(), types.ErrNothingToWithdraw.Error()) { // refused while estimating gas
-		return sdk.NewCoin(types.Denom, math.ZeroInt()), nil
+		return zero, nil // a lease closed (and paid out) since the query
 	}
 	if err != nil {
 		return sdk.Coin{}, err

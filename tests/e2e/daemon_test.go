@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -27,7 +28,8 @@ import (
 // TestProviderEngine runs the provider engine against a real node, through
 // the gRPC queries, signed txs and the CometBFT websocket: it bids on a new
 // group by itself, wins the auction, withdraws its earnings, and stops
-// cleanly when cancelled.
+// cleanly when cancelled. Its txs take the daemon's default path: gas
+// estimated by a simulation on the node.
 func TestProviderEngine(t *testing.T) {
 	auditor := auditorAddress(t)
 	c := chain.Start(t, func(p *types.Params) {
@@ -48,7 +50,9 @@ func TestProviderEngine(t *testing.T) {
 	// The daemon's parts, wired to the node.
 	clientCtx := c.Ctx().WithFromName("provider").WithFromAddress(provider)
 	txf := tx.Factory{}.WithChainID(clientCtx.ChainID).WithKeybase(clientCtx.Keyring).WithTxConfig(clientCtx.TxConfig).
-		WithAccountRetriever(clientCtx.AccountRetriever).WithGas(2_000_000).WithSignMode(signing.SignMode_SIGN_MODE_DIRECT)
+		WithAccountRetriever(clientCtx.AccountRetriever).WithSignMode(signing.SignMode_SIGN_MODE_DIRECT).
+		// The daemon's default when no --gas is given: estimate each tx.
+		WithSimulateAndExecute(true).WithGasAdjustment(1.5).WithFromName("provider")
 	inv, err := inventory.New(inventory.Config{GPUs: []inventory.GPUPool{{Class: "hopper", Count: 8, MemoryGB: 80}}, CPUMillis: 64_000, MemoryMB: 512_000, StorageGB: 2_000})
 	require.NoError(t, err)
 	strategy, err := pricing.NewFixed(pricing.FixedConfig{GPUPerBlock: map[string]string{"hopper": "1000"}, CPUPer1000Millis: "10", MemoryPerGB: "1", StoragePerGB: "1"})
@@ -61,6 +65,7 @@ func TestProviderEngine(t *testing.T) {
 			Inventory: inv,
 			Strategy:  strategy,
 			Registry:  registry,
+			Logger:    slog.New(slog.NewTextHandler(t.Output(), nil)),
 		})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -93,6 +98,11 @@ func TestProviderEngine(t *testing.T) {
 		res, err := c.Market.Lease(ctx, &types.QueryLeaseRequest{Id: lease.Id})
 		return err == nil && res.Lease.Withdrawn.Amount.IsPositive()
 	}, 20)
+
+	// Its first withdrawals, before the lease paid anything, had nothing
+	// to collect: none was sent, none is an error.
+	require.Equal(t, 0.0, metricValue(t, registry, "daitd_provider_withdraw_errors_total"))
+	require.Equal(t, 0.0, metricValue(t, registry, "daitd_provider_bid_errors_total"))
 
 	cancel()
 	select {
