@@ -31,21 +31,7 @@ import (
 // cleanly when cancelled. Its txs take the daemon's default path: gas
 // estimated by a simulation on the node.
 func TestProviderEngine(t *testing.T) {
-	auditor := auditorAddress(t)
-	c := chain.Start(t, func(p *types.Params) {
-		p.AuditorWhitelist = []string{auditor}
-		p.BidDurationBlocks = 6
-		p.ProviderMinBond = udait(0)
-	})
-	tenant := c.NewAccount("tenant", "", sdk.Coin{})
-	provider := c.NewAccount("provider", "", sdk.Coin{})
-	c.NewAccount("auditor", auditorMnemonic, sdk.Coin{})
-	c.MustDeliver(c.Val.Moniker,
-		banktypes.NewMsgSend(c.Val.Address, tenant, sdk.NewCoins(chain.DAIT(1_000))),
-		banktypes.NewMsgSend(c.Val.Address, provider, sdk.NewCoins(chain.DAIT(1_000))),
-		banktypes.NewMsgSend(c.Val.Address, c.AddressOf("auditor"), sdk.NewCoins(chain.DAIT(10))))
-	c.MustDeliver("provider", &types.MsgCreateProvider{Owner: provider.String(), HostUri: "https://p.example.com"})
-	c.MustDeliver("auditor", &types.MsgAuditAttribute{Auditor: auditor, Provider: provider.String(), Attributes: []types.Attribute{{Key: "region", Value: "na-east"}}})
+	c, tenant, provider := providerChain(t)
 
 	// The daemon's parts, wired to the node.
 	clientCtx := c.Ctx().WithFromName("provider").WithFromAddress(provider)
@@ -111,6 +97,28 @@ func TestProviderEngine(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the engine did not stop after cancel")
 	}
+}
+
+// providerChain starts a node with a funded tenant and a registered
+// provider (keys "tenant" and "provider"), audited for region=na-east.
+func providerChain(t *testing.T) (c *chain.Chain, tenant, provider sdk.AccAddress) {
+	t.Helper()
+	auditor := auditorAddress(t)
+	c = chain.Start(t, func(p *types.Params) {
+		p.AuditorWhitelist = []string{auditor}
+		p.BidDurationBlocks = 6
+		p.ProviderMinBond = udait(0)
+	})
+	tenant = c.NewAccount("tenant", "", sdk.Coin{})
+	provider = c.NewAccount("provider", "", sdk.Coin{})
+	c.NewAccount("auditor", auditorMnemonic, sdk.Coin{})
+	c.MustDeliver(c.Val.Moniker,
+		banktypes.NewMsgSend(c.Val.Address, tenant, sdk.NewCoins(chain.DAIT(1_000))),
+		banktypes.NewMsgSend(c.Val.Address, provider, sdk.NewCoins(chain.DAIT(1_000))),
+		banktypes.NewMsgSend(c.Val.Address, c.AddressOf("auditor"), sdk.NewCoins(chain.DAIT(10))))
+	c.MustDeliver("provider", &types.MsgCreateProvider{Owner: provider.String(), HostUri: "https://p.example.com"})
+	c.MustDeliver("auditor", &types.MsgAuditAttribute{Auditor: auditor, Provider: provider.String(), Attributes: []types.Attribute{{Key: "region", Value: "na-east"}}})
+	return c, tenant, provider
 }
 
 func metricValue(t *testing.T, reg *prometheus.Registry, name string) float64 {

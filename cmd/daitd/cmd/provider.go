@@ -93,7 +93,7 @@ The first SIGINT/SIGTERM stops it cleanly; a second one exits at once.`,
 			if err != nil {
 				return err
 			}
-			ctx, stop := signalContext(cmd.Context(), logger)
+			ctx, stop := signalContext(cmd.Context(), logger, os.Exit)
 			defer stop()
 			if cfg.MetricsListen != "" {
 				srv := &http.Server{Addr: cfg.MetricsListen, Handler: promhttp.HandlerFor(registry, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
@@ -121,14 +121,20 @@ The first SIGINT/SIGTERM stops it cleanly; a second one exits at once.`,
 }
 
 // signalContext is cancelled by the first SIGINT or SIGTERM; a second one
-// exits the process at once.
-func signalContext(parent context.Context, logger *slog.Logger) (context.Context, func()) {
+// exits the process at once with status 1 (exit is os.Exit but in tests).
+// Its stop releases the signals and returns once the watcher has ended.
+func signalContext(parent context.Context, logger *slog.Logger, exit func(int)) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(parent)
 	sigs := make(chan os.Signal, 2)
+	done := make(chan struct{})
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	go func() {
+		defer close(done)
 		select {
-		case s := <-sigs:
+		case s, ok := <-sigs:
+			if !ok {
+				return
+			}
 			logger.Info("stopping", "signal", s.String())
 			cancel()
 		case <-ctx.Done():
@@ -136,8 +142,13 @@ func signalContext(parent context.Context, logger *slog.Logger) (context.Context
 		}
 		if s, ok := <-sigs; ok {
 			logger.Error("second signal: exiting now", "signal", s.String())
-			os.Exit(1)
+			exit(1)
 		}
 	}()
-	return ctx, func() { signal.Stop(sigs); close(sigs); cancel() }
+	return ctx, func() {
+		signal.Stop(sigs)
+		cancel()
+		close(sigs)
+		<-done
+	}
 }
