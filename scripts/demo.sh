@@ -142,8 +142,13 @@ note "group 1 is now $(q group 1 | jq -r .group.state); what is left of its escr
 grep -h "insufficient\|lease closed" "$LOCALNET_HOME"/daemons/*.log | head -3 | sed 's/^/   daemon: /'
 
 say "8. The tenant closes the deployment; the balances add up"
-$BIN tx computemarket close-deployment 1 --from tenant $H $GAS -y -o json >/dev/null 2>&1
-sleep 3
+hash=$($BIN tx computemarket close-deployment 1 --from tenant $H $GAS -y -o json 2>/dev/null | jq -r .txhash)
+code=
+for _ in $(seq 1 30); do # wait for its block, not for a time
+  code=$($BIN query tx "$hash" $H -o json 2>/dev/null | jq -r .code) && break
+  sleep 1
+done
+[ "$code" = 0 ] || { echo "demo: FAIL: close-deployment tx $hash: code ${code:-not included}" >&2; exit 1; }
 spent=$(q leases --tenant "$tenant" | jq '[.leases[].spent.amount | tonumber] | add')
 fees=$($BIN query txs --query "message.sender='$tenant'" $H -o json 2>/dev/null | jq '[.txs[].tx.auth_info.fee.amount[0].amount | tonumber] | add // 0')
 tenant1=$(bal "$tenant")
