@@ -113,6 +113,7 @@ fuzz:
 	$(GO) test $(FUZZ_FLAGS) -fuzz '^FuzzMsgValidateBasic$$' ./x/computemarket/types/
 	$(GO) test $(FUZZ_FLAGS) -fuzz '^FuzzRequirements$$' ./x/computemarket/types/
 	$(GO) test $(FUZZ_FLAGS) -fuzz '^FuzzParseDeploymentFile$$' ./x/computemarket/client/cli/
+	$(GO) test $(FUZZ_FLAGS) -fuzz '^FuzzParse$$' ./manifest/
 	$(GO) test $(FUZZ_FLAGS) -fuzz '^FuzzMarketSequence$$' ./x/computemarket/keeper/
 	$(GO) test $(FUZZ_FLAGS) -fuzz '^FuzzGenesis$$' ./x/computemarket/keeper/
 
