@@ -395,5 +395,17 @@ func fuzzMarketSeeds() [][]byte {
 		opCloseDeployment, 1, 1,
 		opEndBlocks, 2,
 	}
-	return [][]byte{{}, {opEndBlocks, 3}, matched, starved, ordered}
+	// The safety issue's hostile bid: a max price and a bid of 2^255
+	// (amount selector 87: 87%8 == 7 picks the value domain, 87/8 == 10 is
+	// 2^255), then blocks past the auction's end. ValidateBasic refuses
+	// both; without the bound the auction's end overflowed and halted the
+	// chain.
+	const twoTo255 = 87
+	hostile := []byte{
+		opCreateDeployment, 0, 0, cheap, generous, 0, twoTo255, 0,
+		opCreateBid, 0, 1, cheap, twoTo255, 0,
+		opEndBlocks, 7,
+		opEndBlocks, 7,
+	}
+	return [][]byte{{}, {opEndBlocks, 3}, matched, starved, ordered, hostile}
 }
