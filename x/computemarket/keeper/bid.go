@@ -154,15 +154,22 @@ func (k Keeper) CloseBid(ctx context.Context, msg *types.MsgCloseBid) error {
 	if bid, err = k.GetBid(ctx, msg.BidId); err != nil {
 		return err
 	}
+	reason := msg.Reason
+	if reason == types.CloseReasonUnspecified {
+		reason = types.CloseReasonProvider
+	}
 	switch bid.State {
 	case types.BidOpen:
+		if msg.Reason != types.CloseReasonUnspecified {
+			return errorsmod.Wrapf(types.ErrInvalidCloseReason, "bid %d is OPEN: it has no lease to close with reason %s", bid.Id, msg.Reason)
+		}
 		return k.endBid(ctx, bid, types.BidClosed, height(ctx))
 	case types.BidActive:
 		leaseID, found := liveLeaseOf(g)
 		if !found {
 			return errorsmod.Wrapf(types.ErrInvalidLeaseState, "bid %d is ACTIVE but group %d has no live lease", bid.Id, g.Id)
 		}
-		return k.closeLeaseAndPause(ctx, leaseID, types.CloseReasonProvider, height(ctx))
+		return k.closeLeaseAndPause(ctx, leaseID, reason, height(ctx))
 	default:
 		return errorsmod.Wrapf(types.ErrInvalidBidState, "bid %d is %s", bid.Id, bid.State)
 	}

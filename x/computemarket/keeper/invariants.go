@@ -203,7 +203,7 @@ func (k Keeper) checkConsistency(ctx context.Context) error {
 				return true, fmt.Errorf("live lease %d has close reason %s", id, l.CloseReason)
 			}
 		case types.LeaseClosed:
-			if l.CloseReason < types.CloseReasonTenant || l.CloseReason > types.CloseReasonGroupPaused {
+			if _, known := types.CloseReason_name[int32(l.CloseReason)]; !known || l.CloseReason == types.CloseReasonUnspecified {
 				return true, fmt.Errorf("closed lease %d has illegal close reason %d", id, l.CloseReason)
 			}
 			return false, nil

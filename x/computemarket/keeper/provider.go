@@ -47,6 +47,7 @@ func (k Keeper) CreateProvider(ctx context.Context, msg *types.MsgCreateProvider
 		HostUri:       msg.HostUri,
 		Attributes:    msg.Attributes,
 		Info:          msg.Info,
+		TlsCertSha256: msg.TlsCertSha256,
 		CreatedHeight: h,
 		UpdatedHeight: h,
 	}
@@ -56,7 +57,8 @@ func (k Keeper) CreateProvider(ctx context.Context, msg *types.MsgCreateProvider
 	return emit(ctx, &types.EventProviderCreated{Owner: p.Owner, HostUri: p.HostUri})
 }
 
-// UpdateProvider replaces a provider's host, attributes and info. The tier
+// UpdateProvider replaces a provider's host, attributes, info and gateway
+// certificate fingerprint. The tier
 // is checked again: a provider that unbonded cannot keep changing its offer.
 func (k Keeper) UpdateProvider(ctx context.Context, msg *types.MsgUpdateProvider) error {
 	owner, err := k.addressCodec.StringToBytes(msg.Owner)
@@ -77,6 +79,7 @@ func (k Keeper) UpdateProvider(ctx context.Context, msg *types.MsgUpdateProvider
 	p.HostUri = msg.HostUri
 	p.Attributes = msg.Attributes
 	p.Info = msg.Info
+	p.TlsCertSha256 = msg.TlsCertSha256
 	p.UpdatedHeight = height(ctx)
 	if err := k.providers.Set(ctx, owner, p); err != nil {
 		return err

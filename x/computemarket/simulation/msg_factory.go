@@ -588,6 +588,11 @@ func (f Factories) CloseBid() simsx.FactoryMethodWithDeliveryResultHandler[*type
 			return nil, nil, nil
 		}
 		msg := &types.MsgCloseBid{Provider: from.AddressBech32, BidId: b.Id}
+		if state == types.BidActive {
+			// A provider closes a lease it cannot serve with the reason it saw.
+			reasons := []types.CloseReason{types.CloseReasonUnspecified, types.CloseReasonProvider, types.CloseReasonManifestTimeout, types.CloseReasonUnhealthy}
+			msg.Reason = reasons[data.Rand().Intn(len(reasons))]
+		}
 		return []simsx.SimAccount{from}, msg, expect(ctx, f.srv.CloseBid, msg)
 	}
 }

@@ -21,6 +21,7 @@ var (
 	ErrInvalidHostURI      = errorsmod.Register(ModuleName, 13, "invalid host uri")
 	ErrInvalidAttribute    = errorsmod.Register(ModuleName, 14, "invalid attribute")
 	ErrInvalidProviderInfo = errorsmod.Register(ModuleName, 15, "invalid provider info")
+	ErrInvalidCertHash     = errorsmod.Register(ModuleName, 16, "invalid TLS certificate fingerprint")
 
 	// audit
 	ErrAuditorNotWhitelisted = errorsmod.Register(ModuleName, 20, "auditor is not in the whitelist")
@@ -47,6 +48,7 @@ var (
 	ErrBidExists          = errorsmod.Register(ModuleName, 53, "provider already has a live bid on this group")
 	ErrTooManyBids        = errorsmod.Register(ModuleName, 54, "group has reached max_bids_per_group open bids")
 	ErrRequirementsNotMet = errorsmod.Register(ModuleName, 55, "provider's audited attributes do not meet the group's requirements")
+	ErrInvalidCloseReason = errorsmod.Register(ModuleName, 56, "close reason not allowed here")
 
 	// lease and escrow
 	ErrLeaseNotFound     = errorsmod.Register(ModuleName, 60, "lease not found")

@@ -17,7 +17,7 @@ func (gs GenesisState) Validate() error {
 	}
 	providers := make(map[string]struct{}, len(gs.Providers))
 	for _, p := range gs.Providers {
-		if err := validateProviderFields(p.Owner, p.HostUri, p.Attributes, p.Info); err != nil {
+		if err := validateProviderFields(p.Owner, p.HostUri, p.Attributes, p.Info, p.TlsCertSha256); err != nil {
 			return errorsmod.Wrapf(ErrInvalidGenesis, "provider %s: %s", p.Owner, err.Error())
 		}
 		if _, dup := providers[p.Owner]; dup {

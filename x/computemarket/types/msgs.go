@@ -16,14 +16,28 @@ func (m *MsgUpdateParams) ValidateBasic() error {
 }
 
 func (m *MsgCreateProvider) ValidateBasic() error {
-	return validateProviderFields(m.Owner, m.HostUri, m.Attributes, m.Info)
+	return validateProviderFields(m.Owner, m.HostUri, m.Attributes, m.Info, m.TlsCertSha256)
 }
 
 func (m *MsgUpdateProvider) ValidateBasic() error {
-	return validateProviderFields(m.Owner, m.HostUri, m.Attributes, m.Info)
+	return validateProviderFields(m.Owner, m.HostUri, m.Attributes, m.Info, m.TlsCertSha256)
 }
 
-func validateProviderFields(owner, hostURI string, attrs []Attribute, info ProviderInfo) error {
+// CertHashLen is the length of a gateway certificate's fingerprint (sha256).
+const CertHashLen = 32
+
+// ValidateCertHash accepts an empty fingerprint (no gateway) or a sha256.
+func ValidateCertHash(h []byte) error {
+	if len(h) != 0 && len(h) != CertHashLen {
+		return errorsmod.Wrapf(ErrInvalidCertHash, "tls_cert_sha256 is %d bytes; want %d (a sha256) or none", len(h), CertHashLen)
+	}
+	return nil
+}
+
+func validateProviderFields(owner, hostURI string, attrs []Attribute, info ProviderInfo, certHash []byte) error {
+	if err := ValidateCertHash(certHash); err != nil {
+		return err
+	}
 	if err := ValidateAddress("owner", owner); err != nil {
 		return err
 	}
@@ -155,7 +169,13 @@ func (m *MsgCloseBid) ValidateBasic() error {
 	if m.BidId == 0 {
 		return errorsmod.Wrap(ErrInvalidDeploymentMsg, "bid_id must be set")
 	}
-	return nil
+	switch m.Reason {
+	case CloseReasonUnspecified, CloseReasonProvider, CloseReasonManifestTimeout, CloseReasonUnhealthy:
+		return nil
+	default:
+		return errorsmod.Wrapf(ErrInvalidCloseReason, "a provider closes a lease with reason %s, %s or %s, not %s",
+			CloseReasonProvider, CloseReasonManifestTimeout, CloseReasonUnhealthy, m.Reason)
+	}
 }
 
 // MsgWithdraw with lease_id 0 withdraws from all the provider's leases.

@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"encoding/hex"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -17,8 +18,9 @@ import (
 )
 
 const (
-	flagEmail   = "email"
-	flagWebsite = "website"
+	flagEmail         = "email"
+	flagWebsite       = "website"
+	flagTLSCertSHA256 = "tls-cert-sha256"
 )
 
 // NewTxCmd is the root of the module's transaction commands.
@@ -64,9 +66,14 @@ daitd tx computemarket %[1]s https://provider.example.com:8443 --attribute regio
 			website, _ := cmd.Flags().GetString(flagWebsite)
 			owner := clientCtx.GetFromAddress().String()
 			info := types.ProviderInfo{Email: email, Website: website}
-			var msg sdk.Msg = &types.MsgCreateProvider{Owner: owner, HostUri: args[0], Attributes: attrs, Info: info}
+			certHex, _ := cmd.Flags().GetString(flagTLSCertSHA256)
+			cert, err := hex.DecodeString(certHex)
+			if err != nil {
+				return fmt.Errorf("--%s: not hex: %w", flagTLSCertSHA256, err)
+			}
+			var msg sdk.Msg = &types.MsgCreateProvider{Owner: owner, HostUri: args[0], Attributes: attrs, Info: info, TlsCertSha256: cert}
 			if update {
-				msg = &types.MsgUpdateProvider{Owner: owner, HostUri: args[0], Attributes: attrs, Info: info}
+				msg = &types.MsgUpdateProvider{Owner: owner, HostUri: args[0], Attributes: attrs, Info: info, TlsCertSha256: cert}
 			}
 			return tx.GenerateOrBroadcastTxCLI(clientCtx, cmd.Flags(), msg)
 		},
@@ -74,6 +81,7 @@ daitd tx computemarket %[1]s https://provider.example.com:8443 --attribute regio
 	addAttributeFlags(cmd, true)
 	cmd.Flags().String(flagEmail, "", "contact e-mail")
 	cmd.Flags().String(flagWebsite, "", "website")
+	cmd.Flags().String(flagTLSCertSHA256, "", "sha256 of the gateway's DER TLS certificate (64 hex characters), which clients pin")
 	flags.AddTxFlagsToCmd(cmd)
 	return cmd
 }
