@@ -51,6 +51,9 @@ type GPUPool struct {
 	Class    string `yaml:"class"`
 	Count    uint32 `yaml:"count"`
 	MemoryGB uint32 `yaml:"memory_gb"`
+	// Indices are the pool's host GPU indices (nvidia-smi's), which
+	// workloads are given; read from nvidia-smi, or optional in the config.
+	Indices []int `yaml:"indices,omitempty"`
 }
 
 // Config describes the provider's hardware.
@@ -71,7 +74,20 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: memory_mb must be positive", ErrInvalidConfig)
 	}
 	seen := make(map[string]struct{}, len(c.GPUs))
+	indexOf := map[int]string{}
 	for i, p := range c.GPUs {
+		if len(p.Indices) != 0 && len(p.Indices) != int(p.Count) {
+			return fmt.Errorf("%w: gpus[%d] has %d indices for %d GPUs", ErrInvalidConfig, i, len(p.Indices), p.Count)
+		}
+		for _, x := range p.Indices {
+			if x < 0 {
+				return fmt.Errorf("%w: gpus[%d].indices: %d is negative", ErrInvalidConfig, i, x)
+			}
+			if other, dup := indexOf[x]; dup {
+				return fmt.Errorf("%w: gpus[%d].indices: GPU %d is already in pool %q", ErrInvalidConfig, i, x, other)
+			}
+			indexOf[x] = p.Class
+		}
 		if p.Class == "" {
 			return fmt.Errorf("%w: gpus[%d].class is empty", ErrInvalidConfig, i)
 		}
