@@ -7,12 +7,15 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/daitchain/daitchain/provider/engine"
+	"github.com/daitchain/daitchain/provider/gateway"
 	"github.com/daitchain/daitchain/provider/inventory"
 	"github.com/daitchain/daitchain/provider/pricing"
+	"github.com/daitchain/daitchain/provider/serving"
 )
 
 // Config is the provider daemon's file (see docs/examples/provider.yaml).
@@ -25,6 +28,24 @@ type Config struct {
 	Pricing pricing.Config `yaml:"pricing"`
 	// MetricsListen is where /metrics is served (empty: no server).
 	MetricsListen string `yaml:"metrics_listen"`
+	// Gateway serves leases (empty listen: the daemon only bids).
+	Gateway gateway.Config `yaml:"gateway"`
+	// Serving: manifest timeout, host ports, lifecycle cadence.
+	Serving serving.Config `yaml:"serving"`
+	// Runtime runs the workloads.
+	Runtime RuntimeConfig `yaml:"runtime"`
+	// DataDir holds the gateway certificate, the workload table and the
+	// process runtime's workload directories.
+	DataDir string `yaml:"data_dir"`
+}
+
+// RuntimeConfig chooses the runtime.
+type RuntimeConfig struct {
+	// Kind is process (the default).
+	Kind string `yaml:"kind"`
+	// StopGrace is how long a stopped workload has between SIGTERM and
+	// SIGKILL.
+	StopGrace time.Duration `yaml:"stop_grace"`
 }
 
 // LoadConfig reads a YAML file strictly: unknown keys are errors.
@@ -50,6 +71,14 @@ func (c Config) Validate() error {
 	}
 	if err := c.Pricing.Validate(); err != nil {
 		return fmt.Errorf("pricing: %w", err)
+	}
+	if err := c.Serving.WithDefaults().Validate(); err != nil {
+		return fmt.Errorf("serving: %w", err)
+	}
+	switch c.Runtime.Kind {
+	case "", "process":
+	default:
+		return fmt.Errorf("runtime.kind %q: want process", c.Runtime.Kind)
 	}
 	return nil
 }

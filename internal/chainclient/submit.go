@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/cosmos/cosmos-sdk/client"
@@ -28,7 +29,11 @@ func (e *TxError) Error() string {
 }
 
 // Submitter signs with the client context's from key and waits for blocks.
+// It is safe for concurrent use: submissions are serialised from signing to
+// inclusion, since each signs with the account's next sequence as the
+// chain's committed state gives it.
 type Submitter struct {
+	mu      sync.Mutex
 	ctx     client.Context
 	factory tx.Factory
 	// Poll is how often inclusion is checked; Timeout bounds the wait.
@@ -45,6 +50,8 @@ func NewSubmitter(clientCtx client.Context, factory tx.Factory) *Submitter {
 // Submit estimates gas when the factory asks for it, signs, broadcasts and
 // waits until the tx is in a block. A refusal is a *TxError.
 func (s *Submitter) Submit(ctx context.Context, msgs ...sdk.Msg) (*sdk.TxResponse, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	txf, err := s.factory.Prepare(s.ctx)
 	if err != nil {
 		return nil, err

@@ -108,6 +108,32 @@ func EventFromProto(msg proto.Message) (ev Event, ok bool) {
 	return nil, false
 }
 
+// LeaseObserver hears about this provider's leases: the serving side runs
+// what they lease. Its methods are called from the engine's goroutine and
+// must return quickly (queue the work).
+type LeaseObserver interface {
+	// LeaseWon: a lease is ours (won now, or found live by a scan).
+	LeaseWon(ref LeaseRef)
+	// LeaseEnded: a lease of ours closed on chain.
+	LeaseEnded(leaseID uint64)
+	// LeasesLive is the whole set of our live leases after each scan, so
+	// an observer can reconcile what it missed while disconnected.
+	LeasesLive(leases []LeaseRef)
+}
+
+// LeaseRef names a lease of ours and what the inventory gave it.
+type LeaseRef struct {
+	LeaseID, GroupID, BidID uint64
+	// GPUClass is the pool the group's GPUs come from ("" without GPUs).
+	GPUClass string
+}
+
+type nopObserver struct{}
+
+func (nopObserver) LeaseWon(LeaseRef)     {}
+func (nopObserver) LeaseEnded(uint64)     {}
+func (nopObserver) LeasesLive([]LeaseRef) {}
+
 // Clock makes timers; tests pass a fake one.
 type Clock interface {
 	NewTimer(d time.Duration) Timer

@@ -78,6 +78,8 @@ type Deps struct {
 	Registry  *prometheus.Registry
 	Logger    *slog.Logger
 	Clock     Clock
+	// Leases is told of won and ended leases (optional).
+	Leases LeaseObserver
 }
 
 // Engine runs the provider's bidding loop. Everything mutable (inventory,
@@ -90,8 +92,10 @@ type Engine struct {
 	strategy pricing.Strategy
 	log      *slog.Logger
 	clock    Clock
+	leases   LeaseObserver
 	m        *metrics
 	running  atomic.Bool
+	free     atomic.Pointer[inventory.Free]
 
 	// Owned by Run's goroutine.
 	book     map[uint64]*entry // key: group id | value: our bid and its lease
@@ -129,13 +133,16 @@ func New(cfg Config, deps Deps) (*Engine, error) {
 	if deps.Clock == nil {
 		deps.Clock = SystemClock{}
 	}
+	if deps.Leases == nil {
+		deps.Leases = nopObserver{}
+	}
 	m, err := newMetrics(deps.Registry)
 	if err != nil {
 		return nil, err
 	}
 	e := &Engine{
 		cfg: cfg, chain: deps.Chain, events: deps.Events, inv: deps.Inventory,
-		strategy: deps.Strategy, log: deps.Logger, clock: deps.Clock, m: m,
+		strategy: deps.Strategy, log: deps.Logger, clock: deps.Clock, leases: deps.Leases, m: m,
 		book: map[uint64]*entry{},
 	}
 	e.updateGauges()
@@ -291,13 +298,16 @@ func (e *Engine) reconcile(ctx context.Context, leases []types.Lease) error {
 			case ent.leaseID == 0:
 				e.won(gid, l.Id)
 			case ent.leaseID != l.Id: // a lease closed and another opened on the group while away
-				ent.leaseID = l.Id
+				e.leases.LeaseEnded(ent.leaseID)
+				ent.leaseID, ent.bidID = l.Id, l.BidId
+				e.leases.LeaseWon(e.ref(gid))
 				closed = true
 			}
 			continue
 		}
 		if ent.leaseID != 0 {
 			e.log.Info("lease closed while disconnected", "lease", ent.leaseID, "group", gid)
+			e.leases.LeaseEnded(ent.leaseID)
 			e.drop(gid)
 			closed = true
 			continue
@@ -322,6 +332,13 @@ func (e *Engine) reconcile(ctx context.Context, leases []types.Lease) error {
 			return err
 		}
 	}
+	refs := make([]LeaseRef, 0, len(live))
+	for _, gid := range sortedKeys(e.book) {
+		if e.book[gid].leaseID != 0 {
+			refs = append(refs, e.ref(gid))
+		}
+	}
+	e.leases.LeasesLive(refs)
 	e.updateGauges()
 	if closed {
 		e.withdraw(ctx)
@@ -345,6 +362,7 @@ func (e *Engine) adopt(ctx context.Context, l types.Lease) error {
 	}
 	e.book[g.Id] = &entry{bidID: l.BidId, leaseID: l.Id}
 	e.log.Info("adopted lease", "lease", l.Id, "group", g.Id)
+	e.leases.LeaseWon(e.ref(g.Id))
 	e.updateGauges()
 	return nil
 }
@@ -414,6 +432,7 @@ func (e *Engine) handle(ctx context.Context, ev Event) {
 			return
 		}
 		e.log.Info("lease closed", "lease", ev.LeaseID, "group", ev.GroupID, "reason", ev.Reason.String())
+		e.leases.LeaseEnded(ev.LeaseID)
 		e.drop(ev.GroupID)
 		e.updateGauges()
 		e.withdraw(ctx)
@@ -445,6 +464,17 @@ func (e *Engine) won(groupID, leaseID uint64) {
 	e.book[groupID].leaseID = leaseID
 	e.m.bidsWon.Inc()
 	e.log.Info("lease won", "lease", leaseID, "group", groupID)
+	e.leases.LeaseWon(e.ref(groupID))
+}
+
+// ref describes the lease of a group in the book.
+func (e *Engine) ref(groupID uint64) LeaseRef {
+	ent := e.book[groupID]
+	r := LeaseRef{LeaseID: ent.leaseID, GroupID: groupID, BidID: ent.bidID}
+	if res, ok := e.inv.Reservation(groupID); ok {
+		r.GPUClass = res.GPUClass
+	}
+	return r
 }
 
 // drop forgets a group and frees what it held.
@@ -480,7 +510,13 @@ func (e *Engine) updateGauges() {
 	}
 	e.m.leasesActive.Set(float64(n))
 	e.m.utilisation.Set(e.inv.Utilisation().Float64())
+	free := e.inv.Free()
+	e.free.Store(&free)
 }
+
+// Free is the inventory's free capacity as of the engine's last change;
+// safe to call from any goroutine.
+func (e *Engine) Free() inventory.Free { return *e.free.Load() }
 
 func sortedKeys[V any](m map[uint64]V) []uint64 {
 	out := make([]uint64, 0, len(m))

@@ -353,3 +353,33 @@ func mulSat(a, b uint64) uint64 {
 	}
 	return lo
 }
+
+// Free is what the inventory has left: a snapshot, safe to share.
+type Free struct {
+	GPUs      []FreeGPUs `json:"gpus"`
+	CPUMillis uint64     `json:"cpu_millis"`
+	MemoryMB  uint64     `json:"memory_mb"`
+	StorageGB uint64     `json:"storage_gb"`
+}
+
+// FreeGPUs is one pool's free GPUs.
+type FreeGPUs struct {
+	Class    string `json:"class"`
+	MemoryGB uint32 `json:"memory_gb"`
+	Free     uint64 `json:"free"`
+	Total    uint32 `json:"total"`
+}
+
+// Free returns what is not reserved, pools in best-fit order.
+func (inv *Inventory) Free() Free {
+	f := Free{
+		CPUMillis: inv.cpu - inv.usedCPU,
+		MemoryMB:  inv.memory - inv.usedMemory,
+		StorageGB: inv.storage - inv.usedStorage,
+		GPUs:      make([]FreeGPUs, 0, len(inv.pools)),
+	}
+	for _, p := range inv.pools {
+		f.GPUs = append(f.GPUs, FreeGPUs{Class: p.Class, MemoryGB: p.MemoryGB, Free: p.free(), Total: p.Count})
+	}
+	return f
+}

@@ -33,11 +33,14 @@ const (
 // Lease is one lease's record.
 type Lease struct {
 	LeaseID      uint64 `json:"lease_id"`
+	BidID        uint64 `json:"bid_id"`
 	DeploymentID uint64 `json:"deployment_id"`
 	GroupID      uint64 `json:"group_id"`
 	Group        string `json:"group"`
 	Tenant       string `json:"tenant"`
-	Phase        Phase  `json:"phase"`
+	// GPUClass is the inventory pool the group's GPUs come from.
+	GPUClass string `json:"gpu_class,omitempty"`
+	Phase    Phase  `json:"phase"`
 	// Version is the deployment's on-chain version the manifest matched.
 	Version []byte `json:"version,omitempty"`
 	// Manifest is the deployment file's bytes (never secrets: those are

@@ -2,29 +2,19 @@ package cmd
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
-	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
 	"github.com/cosmos/cosmos-sdk/client/tx"
 
-	"github.com/daitchain/daitchain/internal/chainclient"
 	"github.com/daitchain/daitchain/provider"
-	providerchain "github.com/daitchain/daitchain/provider/chain"
-	"github.com/daitchain/daitchain/provider/engine"
-	"github.com/daitchain/daitchain/provider/inventory"
-	"github.com/daitchain/daitchain/provider/pricing"
 )
 
 const flagConfig = "config"
@@ -47,16 +37,18 @@ func providerRunCmd() *cobra.Command {
 		Long: `Runs the bidding engine for the --from account: it scans OPEN and ORDERED groups,
 follows market events over the node's websocket (--node), bids on what its inventory and
 audited attributes can serve at its pricing strategy's price, and withdraws earnings.
-The first SIGINT/SIGTERM stops it cleanly; a second one exits at once.`,
+With a gateway configured it also serves its leases: it publishes the gateway's
+certificate on chain, accepts each lease's manifest from its tenant, runs the services
+(process runtime), watches their health and closes leases whose manifest never came or
+whose services fail.
+The first SIGINT/SIGTERM stops it cleanly (workloads keep running and are re-adopted on
+the next start); a second one dumps every goroutine's stack and exits at once.`,
 		Example: "daitd provider run --config docs/examples/provider.yaml --from provider1 --gas-prices 0.025udait",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			path, _ := cmd.Flags().GetString(flagConfig)
 			cfg, err := provider.LoadConfig(path)
 			if err != nil {
-				return err
-			}
-			if err := cfg.Validate(); err != nil {
 				return err
 			}
 			clientCtx, err := client.GetClientTxContext(cmd)
@@ -70,49 +62,13 @@ The first SIGINT/SIGTERM stops it cleanly; a second one exits at once.`,
 			if txf.Gas() == flags.DefaultGasLimit && !txf.SimulateAndExecute() {
 				txf = txf.WithSimulateAndExecute(true).WithGasAdjustment(1.5)
 			}
-			owner := clientCtx.GetFromAddress().String()
-			cfg.Engine.Provider = owner
-			inv, err := inventory.New(cfg.Inventory)
-			if err != nil {
-				return err
-			}
-			strategy, err := pricing.New(cfg.Pricing)
-			if err != nil {
-				return err
-			}
-			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil)).With("provider", owner)
-			registry := prometheus.NewRegistry()
-			eng, err := engine.New(cfg.Engine, engine.Deps{
-				Chain:     providerchain.New(owner, clientCtx, chainclient.NewSubmitter(clientCtx, txf)),
-				Events:    providerchain.NewEvents(clientCtx.NodeURI),
-				Inventory: inv,
-				Strategy:  strategy,
-				Registry:  registry,
-				Logger:    logger,
+			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil)).With("provider", clientCtx.GetFromAddress().String())
+			ctx, stop := signalContext(cmd.Context(), logger, func(code int) {
+				_ = pprof.Lookup("goroutine").WriteTo(cmd.ErrOrStderr(), 2)
+				os.Exit(code)
 			})
-			if err != nil {
-				return err
-			}
-			ctx, stop := signalContext(cmd.Context(), logger, os.Exit)
 			defer stop()
-			if cfg.MetricsListen != "" {
-				srv := &http.Server{Addr: cfg.MetricsListen, Handler: promhttp.HandlerFor(registry, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
-				go func() {
-					if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-						logger.Error("metrics server", "err", err)
-					}
-				}()
-				defer func() {
-					sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-					defer cancel()
-					_ = srv.Shutdown(sctx)
-				}()
-				logger.Info("metrics", "url", fmt.Sprintf("http://%s/metrics", cfg.MetricsListen))
-			}
-			logger.Info("provider daemon started", "node", clientCtx.NodeURI)
-			err = eng.Run(ctx)
-			logger.Info("provider daemon stopped")
-			return err
+			return provider.Run(ctx, cfg, provider.Deps{ClientCtx: clientCtx, TxFactory: txf, Logger: logger})
 		},
 	}
 	cmd.Flags().String(flagConfig, "provider.yaml", "daemon configuration file")
