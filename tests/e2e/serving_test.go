@@ -31,6 +31,7 @@ import (
 	"github.com/daitchain/daitchain/provider/inventory"
 	"github.com/daitchain/daitchain/provider/pricing"
 	"github.com/daitchain/daitchain/provider/serving"
+	tenantpkg "github.com/daitchain/daitchain/tenant"
 	"github.com/daitchain/daitchain/testutil/chain"
 	"github.com/daitchain/daitchain/x/computemarket/types"
 )
@@ -254,16 +255,27 @@ func TestServingLease(t *testing.T) {
 	_, err = wrongPin.ProviderStatus(ctx)
 	require.ErrorContains(t, err, "not the one published on chain")
 
-	// The manifest is accepted; the service gets ready.
-	st := sendManifest(t, c, gw, lease.Id, file, nil)
+	// The tenant client (what `daitd tenant deploy --wait` runs) sends the
+	// manifest to the winner and waits until the service is ready.
+	tc := tenantpkg.New(tenant.String(), c.Market, nil, nil)
+	tc.Poll = 200 * time.Millisecond
+	_, groups, err := tc.Status(ctx, deploymentID)
+	require.NoError(t, err)
+	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
+	served, err := tc.SendManifests(wctx, file, groups, keyringSigner(c, "tenant"), nil)
+	wcancel()
+	require.NoError(t, err)
+	require.Len(t, served, 1)
+	st := *served[0].Status
+	require.True(t, st.Ready)
 	require.Equal(t, "running", string(st.Phase))
 	require.Len(t, st.Services, 1)
 	url := st.Services[0].Ports[0].URL
 	require.Equal(t, gateway.IngressURL(d.eps.GatewayURL, lease.Id, "web", 8080), url)
-	c.Eventually(func() bool {
-		st, err = gw.Status(ctx, lease.Id)
-		return err == nil && st.Ready
-	}, 15)
+	var table bytes.Buffer
+	require.NoError(t, tenantpkg.PrintServed(&table, tc.ServedStatus(ctx, groups, keyringSigner(c, "tenant"))))
+	require.Contains(t, table.String(), url)
+	require.Contains(t, table.String(), "1/1")
 	require.Len(t, st.Services[0].Workload[0].GPUs, 2)
 	hostPort := st.Services[0].Ports[0].HostPorts[0]
 

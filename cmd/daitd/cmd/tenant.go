@@ -3,7 +3,10 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"io"
+	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -11,9 +14,14 @@ import (
 	"github.com/cosmos/cosmos-sdk/client"
 	"github.com/cosmos/cosmos-sdk/client/flags"
 	"github.com/cosmos/cosmos-sdk/client/tx"
+	cryptotypes "github.com/cosmos/cosmos-sdk/crypto/types"
 	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/cosmos-sdk/types/tx/signing"
 
 	"github.com/daitchain/daitchain/internal/chainclient"
+	"github.com/daitchain/daitchain/internal/leasetoken"
+	"github.com/daitchain/daitchain/manifest"
+	"github.com/daitchain/daitchain/provider/serving"
 	"github.com/daitchain/daitchain/tenant"
 	"github.com/daitchain/daitchain/x/computemarket/client/cli"
 	"github.com/daitchain/daitchain/x/computemarket/types"
@@ -22,7 +30,36 @@ import (
 const (
 	flagWait        = "wait"
 	flagWaitTimeout = "wait-timeout"
+	flagSecret      = "secret"
+	flagService     = "service"
+	flagReplica     = "replica"
+	flagTail        = "tail"
+	flagFollow      = "follow"
 )
+
+// keyringSigner signs lease tokens with the --from key.
+func keyringSigner(clientCtx client.Context) leasetoken.Signer {
+	return func(msg []byte) ([]byte, cryptotypes.PubKey, error) {
+		return clientCtx.Keyring.Sign(clientCtx.FromName, msg, signing.SignMode_SIGN_MODE_DIRECT)
+	}
+}
+
+// parseSecrets reads --secret service.NAME=value flags.
+func parseSecrets(values []string) (serving.Secrets, error) {
+	out := serving.Secrets{}
+	for _, v := range values {
+		key, val, ok := strings.Cut(v, "=")
+		svc, name, ok2 := strings.Cut(key, ".")
+		if !ok || !ok2 || svc == "" || name == "" {
+			return nil, fmt.Errorf("--secret %q: want <service>.<NAME>=<value>", strings.SplitN(v, "=", 2)[0])
+		}
+		if out[svc] == nil {
+			out[svc] = map[string]string{}
+		}
+		out[svc][name] = val
+	}
+	return out, nil
+}
 
 // TenantCommand is `daitd tenant`: deploy from a file, follow, top up.
 func TenantCommand() *cobra.Command {
@@ -31,7 +68,7 @@ func TenantCommand() *cobra.Command {
 		Short: "Tenant client: deploy from a file, watch the auctions, top up",
 		RunE:  client.ValidateCmd,
 	}
-	cmd.AddCommand(tenantDeployCmd(), tenantStatusCmd(), tenantTopUpCmd())
+	cmd.AddCommand(tenantDeployCmd(), tenantStatusCmd(), tenantLogsCmd(), tenantTopUpCmd())
 	return cmd
 }
 
@@ -55,15 +92,24 @@ func tenantClient(cmd *cobra.Command) (*tenant.Client, client.Context, error) {
 func tenantDeployCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "deploy <deployment.yaml>",
-		Short:   "Create a deployment from a file; with --wait, wait for the auctions and print the result",
-		Example: `daitd tenant deploy docs/examples/deployment.yaml --wait --from tenant --gas auto --gas-adjustment 1.5 --gas-prices 0.025udait`,
+		Short:   "Create a deployment from a file; with --wait, wait for the auctions, send the manifest to the winners and wait until the services are ready",
+		Example: `daitd tenant deploy docs/examples/deployment.yaml --wait --secret train.HF_TOKEN=hf_xxx --from tenant --gas auto --gas-adjustment 1.5 --gas-prices 0.025udait`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			version, groups, err := cli.LoadDeploymentFile(args[0])
 			if err != nil {
 				return err
 			}
-			c, _, err := tenantClient(cmd)
+			file, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			rawSecrets, _ := cmd.Flags().GetStringArray(flagSecret)
+			secrets, err := parseSecrets(rawSecrets)
+			if err != nil {
+				return err
+			}
+			c, clientCtx, err := tenantClient(cmd)
 			if err != nil {
 				return err
 			}
@@ -88,10 +134,22 @@ func tenantDeployCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return tenant.Print(cmd.OutOrStdout(), dep, statuses)
+			if err := tenant.Print(cmd.OutOrStdout(), dep, statuses); err != nil {
+				return err
+			}
+			if !bytesHaveServices(file) {
+				return nil
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "sending the manifest to the winning providers and waiting for the services...")
+			served, err := c.SendManifests(wctx, file, statuses, keyringSigner(clientCtx), secrets)
+			if perr := tenant.PrintServed(cmd.OutOrStdout(), served); perr != nil {
+				return perr
+			}
+			return err
 		},
 	}
-	cmd.Flags().Bool(flagWait, false, "wait until every group's auction has ended")
+	cmd.Flags().Bool(flagWait, false, "wait until every group's auction has ended, then send the manifest to each winner and wait until its services are ready")
+	cmd.Flags().StringArray(flagSecret, nil, "a secret env value, <service>.<NAME>=<value> (repeatable); sent only to the provider over its pinned TLS gateway")
 	cmd.Flags().Duration(flagWaitTimeout, 5*time.Minute, "how long --wait waits")
 	flags.AddTxFlagsToCmd(cmd)
 	return cmd
@@ -100,26 +158,37 @@ func tenantDeployCmd() *cobra.Command {
 func tenantStatusCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status <deployment-id>",
-		Short: "Each group of a deployment: state, provider, price, escrow and blocks left",
+		Short: "Each group of a deployment: state, provider, price, escrow and blocks left; with --from, each service's URL and health from its provider",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := strconv.ParseUint(args[0], 10, 64)
 			if err != nil {
 				return fmt.Errorf("deployment id %q: %w", args[0], err)
 			}
-			clientCtx, err := client.GetClientQueryContext(cmd)
+			clientCtx, err := client.GetClientTxContext(cmd)
 			if err != nil {
 				return err
 			}
-			c := tenant.New("", types.NewQueryClient(clientCtx), nil, nil)
+			c := tenant.New(clientCtx.GetFromAddress().String(), types.NewQueryClient(clientCtx), nil, nil)
 			dep, groups, err := c.Status(cmd.Context(), id)
 			if err != nil {
 				return err
 			}
-			return tenant.Print(cmd.OutOrStdout(), dep, groups)
+			var served []tenant.Served
+			if clientCtx.FromName != "" {
+				served = c.ServedStatus(cmd.Context(), groups, keyringSigner(clientCtx))
+			}
+			if clientCtx.OutputFormat == flags.OutputFormatJSON {
+				return tenant.WriteJSON(cmd.OutOrStdout(), dep, groups, served)
+			}
+			if err := tenant.Print(cmd.OutOrStdout(), dep, groups); err != nil {
+				return err
+			}
+			return tenant.PrintServed(cmd.OutOrStdout(), served)
 		},
 	}
 	flags.AddQueryFlagsToCmd(cmd)
+	addKeyFlags(cmd)
 	return cmd
 }
 
@@ -151,4 +220,66 @@ func tenantTopUpCmd() *cobra.Command {
 	}
 	flags.AddTxFlagsToCmd(cmd)
 	return cmd
+}
+
+// addKeyFlags lets a query command sign lease tokens with a keyring key.
+func addKeyFlags(cmd *cobra.Command) {
+	cmd.Flags().String(flags.FlagFrom, "", "the tenant's key: signs the lease tokens that the provider gateways ask for")
+	cmd.Flags().String(flags.FlagKeyringBackend, flags.DefaultKeyringBackend, "keyring backend (os|file|kwallet|pass|test|memory)")
+	cmd.Flags().String(flags.FlagKeyringDir, "", "the keyring's directory (default: --home)")
+}
+
+func tenantLogsCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "logs <lease-id>",
+		Short:   "A lease's service output, from its provider's gateway (--follow streams it)",
+		Example: "daitd tenant logs 3 --service web --tail 100 --follow --from tenant",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := strconv.ParseUint(args[0], 10, 64)
+			if err != nil {
+				return fmt.Errorf("lease id %q: %w", args[0], err)
+			}
+			clientCtx, err := client.GetClientTxContext(cmd)
+			if err != nil {
+				return err
+			}
+			if clientCtx.FromName == "" {
+				return fmt.Errorf("--from is required: the lease's tenant signs the request")
+			}
+			market := types.NewQueryClient(clientCtx)
+			l, err := market.Lease(cmd.Context(), &types.QueryLeaseRequest{Id: id})
+			if err != nil {
+				return fmt.Errorf("lease %d: %w", id, err)
+			}
+			c := tenant.New(clientCtx.GetFromAddress().String(), market, nil, nil)
+			gw, err := c.Gateway(cmd.Context(), l.Lease.Provider, keyringSigner(clientCtx))
+			if err != nil {
+				return err
+			}
+			service, _ := cmd.Flags().GetString(flagService)
+			replica, _ := cmd.Flags().GetInt(flagReplica)
+			tail, _ := cmd.Flags().GetInt(flagTail)
+			follow, _ := cmd.Flags().GetBool(flagFollow)
+			rc, err := gw.Logs(cmd.Context(), id, service, replica, tail, follow)
+			if err != nil {
+				return err
+			}
+			defer func() { _ = rc.Close() }()
+			_, err = io.Copy(cmd.OutOrStdout(), rc)
+			return err
+		},
+	}
+	cmd.Flags().String(flagService, "", "the service (default: the group's first)")
+	cmd.Flags().Int(flagReplica, 0, "the replica")
+	cmd.Flags().Int(flagTail, 100, "the last N lines (0: all)")
+	cmd.Flags().Bool(flagFollow, false, "keep streaming what it writes")
+	flags.AddQueryFlagsToCmd(cmd)
+	addKeyFlags(cmd)
+	return cmd
+}
+
+func bytesHaveServices(file []byte) bool {
+	f, err := manifest.Parse(file)
+	return err == nil && f.HasServices()
 }
