@@ -20,11 +20,8 @@ var _ serving.Chain = (*Chain)(nil)
 // Lease returns one lease.
 func (c *Chain) Lease(ctx context.Context, id uint64) (types.Lease, error) {
 	res, err := c.market.Lease(ctx, &types.QueryLeaseRequest{Id: id})
-	if status.Code(err) == codes.NotFound {
-		return types.Lease{}, fmt.Errorf("lease %d: %w", id, serving.ErrNotOnChain)
-	}
 	if err != nil {
-		return types.Lease{}, err
+		return types.Lease{}, notOnChain(err, "lease", id)
 	}
 	return res.Lease, nil
 }
@@ -32,11 +29,8 @@ func (c *Chain) Lease(ctx context.Context, id uint64) (types.Lease, error) {
 // Deployment returns one deployment.
 func (c *Chain) Deployment(ctx context.Context, id uint64) (types.Deployment, error) {
 	res, err := c.market.Deployment(ctx, &types.QueryDeploymentRequest{Id: id})
-	if status.Code(err) == codes.NotFound {
-		return types.Deployment{}, fmt.Errorf("deployment %d: %w", id, serving.ErrNotOnChain)
-	}
 	if err != nil {
-		return types.Deployment{}, err
+		return types.Deployment{}, notOnChain(err, "deployment", id)
 	}
 	return res.Deployment, nil
 }
@@ -88,4 +82,12 @@ func (c *Chain) PubKey(ctx context.Context, addr sdk.AccAddress) (cryptotypes.Pu
 		return nil, fmt.Errorf("account %s has signed nothing yet, so the chain has no public key for it: %w", addr, serving.ErrNotOnChain)
 	}
 	return pk, nil
+}
+
+// notOnChain wraps a query's NotFound as serving.ErrNotOnChain.
+func notOnChain(err error, what string, id uint64) error {
+	if status.Code(err) == codes.NotFound {
+		return fmt.Errorf("%s %d: %w", what, id, serving.ErrNotOnChain)
+	}
+	return err
 }
