@@ -5,7 +5,7 @@ DAITD     := $(BUILD_DIR)/daitd
 # Packages that link the whole app are heavy on 2 cores: one at a time.
 TEST_P    ?= 1
 
-.PHONY: all demo build install test loadtest sim-quick sim-long test-unit test-e2e lint vet fmt proto-gen proto-check localnet localnet-fresh localnet-stop testnet testnet-stop testnet-faults fuzz bench clean
+.PHONY: all demo build install test loadtest sim-quick sim-long test-unit test-e2e lint vet fmt proto-gen proto-check test-deps localnet localnet-fresh localnet-stop testnet testnet-stop testnet-faults fuzz bench clean
 
 all: build
 
@@ -16,7 +16,7 @@ install:
 	$(GO) install ./cmd/daitd
 
 ## test: everything CI runs (the README's test command)
-test: proto-check lint
+test: proto-check lint test-deps
 	DAIT_TESTNET=1 $(GO) test -p $(TEST_P) -count=1 ./...
 	$(MAKE) sim-quick
 	$(MAKE) fuzz FUZZTIME=$(FUZZ_SMOKE)
@@ -66,6 +66,10 @@ $(GOLANGCI):
 lint: vet $(GOLANGCI)
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.\(gw\.\)\?go$$')); if [ -n "$$out" ]; then echo "gofmt wants to change:"; echo "$$out"; exit 1; fi
 	$(GOLANGCI) run ./...
+
+## test-deps: what the tests need from Debian (dockerd for the docker runtime's tests)
+test-deps:
+	@. scripts/need.sh; need dockerd docker.io
 
 ## proto-gen: regenerate the Go code of proto/ (offline, pinned plugins)
 proto-gen:

@@ -15,6 +15,7 @@ import (
 	"github.com/daitchain/daitchain/provider/gateway"
 	"github.com/daitchain/daitchain/provider/inventory"
 	"github.com/daitchain/daitchain/provider/pricing"
+	"github.com/daitchain/daitchain/provider/runtime"
 	"github.com/daitchain/daitchain/provider/serving"
 )
 
@@ -41,11 +42,13 @@ type Config struct {
 
 // RuntimeConfig chooses the runtime.
 type RuntimeConfig struct {
-	// Kind is process (the default).
+	// Kind is process (the default) or docker.
 	Kind string `yaml:"kind"`
 	// StopGrace is how long a stopped workload has between SIGTERM and
 	// SIGKILL.
 	StopGrace time.Duration `yaml:"stop_grace"`
+	// Docker configures the docker runtime (kind docker).
+	Docker runtime.DockerConfig `yaml:"docker"`
 }
 
 // LoadConfig reads a YAML file strictly: unknown keys are errors.
@@ -77,8 +80,12 @@ func (c Config) Validate() error {
 	}
 	switch c.Runtime.Kind {
 	case "", "process":
+	case "docker":
+		if err := c.Runtime.Docker.Validate(); err != nil {
+			return fmt.Errorf("runtime.docker: %w", err)
+		}
 	default:
-		return fmt.Errorf("runtime.kind %q: want process", c.Runtime.Kind)
+		return fmt.Errorf("runtime.kind %q: want process or docker", c.Runtime.Kind)
 	}
 	return nil
 }

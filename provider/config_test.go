@@ -27,3 +27,20 @@ func TestConfigUnknownKey(t *testing.T) {
 	_, err := provider.LoadConfig(path)
 	require.ErrorContains(t, err, "colour")
 }
+
+// The runtime section is checked before anything runs.
+func TestConfigRuntime(t *testing.T) {
+	cfg, err := provider.LoadConfig(filepath.Join("..", "docs", "examples", "provider.yaml"))
+	require.NoError(t, err)
+	cfg.Runtime.Kind = "docker"
+	require.NoError(t, cfg.Validate())
+	cfg.Runtime.Docker.Pull = "sometimes"
+	require.ErrorContains(t, cfg.Validate(), "runtime.docker: pull")
+	cfg.Runtime.Docker.Pull = ""
+	cfg.Runtime.Docker.HostIP = "10.1.2.3"
+	require.ErrorContains(t, cfg.Validate(), "host_ip")
+	cfg.Runtime.Docker.HostIP = "0.0.0.0"
+	require.NoError(t, cfg.Validate())
+	cfg.Runtime.Kind = "kubernetes"
+	require.ErrorContains(t, cfg.Validate(), "want process or docker")
+}
