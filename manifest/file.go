@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -31,7 +32,44 @@ type File struct {
 type Group struct {
 	Spec     types.GroupSpec
 	Services []Service
+	// Privacy is the group's privacy level (public when the file says
+	// nothing).
+	Privacy Privacy
 }
+
+// Privacy is a group's privacy level (SPEC section 11).
+type Privacy string
+
+// Privacy levels. Every level keeps the manifest off chain (only its
+// sha256 is there), sends it only over the provider's pinned TLS gateway,
+// and seals secret values to the provider's key. private also closes the
+// group's HTTP ports to anyone but the tenant (the ingress wants the
+// tenant's ingress token); confidential is private on a provider whose
+// audited attributes attest a trusted execution environment: the parser
+// adds the requirement TEERequirement to the group's on-chain spec, so
+// the auction matches only such providers.
+const (
+	Public       Privacy = "public"
+	Private      Privacy = "private"
+	Confidential Privacy = "confidential"
+)
+
+// TEEKey is the audited attribute that attests a provider's trusted
+// execution environment; TEEKinds are the values it may take.
+const TEEKey = "tee"
+
+// TEEKinds are the TEEs the chain knows: AMD SEV-SNP, Intel TDX and
+// NVIDIA's confidential-computing mode (H100 and later), sorted.
+var TEEKinds = []string{"amd-sev-snp", "intel-tdx", "nvidia-cc"}
+
+// TEERequirement is what privacy: confidential adds to a group: the
+// provider's audited tee attribute is one of TEEKinds.
+func TEERequirement() types.Requirement {
+	return types.Requirement{Key: TEEKey, Op: types.OpIn, Values: append([]string(nil), TEEKinds...)}
+}
+
+// Restricted says whether the group's ingress is for its tenant only.
+func (p Privacy) Restricted() bool { return p == Private || p == Confidential }
 
 // Specs are the groups' specs, in file order, as MsgCreateDeployment
 // carries them.
@@ -138,7 +176,7 @@ func Parse(data []byte) (*File, error) {
 	firstUse := make(map[string]int, len(items))
 	for i, item := range items {
 		p := fieldPath("groups").index(i)
-		g, services, err := parseGroup(item, p)
+		g, privacy, services, err := parseGroup(item, p)
 		if err != nil {
 			return nil, err
 		}
@@ -151,7 +189,7 @@ func Parse(data []byte) (*File, error) {
 		if err := g.Validate(); err != nil {
 			return nil, wrapField(p, item, err)
 		}
-		group := Group{Spec: g}
+		group := Group{Spec: g, Privacy: privacy}
 		if services != nil {
 			if _, given := top["version"]; given {
 				return nil, fieldErr("version", top["version"], "a file with services is its own version (its sha256): omit version")
@@ -180,18 +218,57 @@ func parseVersion(n *yaml.Node, p fieldPath) ([]byte, error) {
 	return v, nil
 }
 
-// parseGroup reads a group's spec; its services node (nil when absent) is
-// parsed once the spec is known good.
-func parseGroup(n *yaml.Node, p fieldPath) (types.GroupSpec, *yaml.Node, error) {
+// parseGroup reads a group's spec and privacy; its services node (nil
+// when absent) is parsed once the spec is known good.
+func parseGroup(n *yaml.Node, p fieldPath) (types.GroupSpec, Privacy, *yaml.Node, error) {
 	g, err := parseGroupSpec(n, p)
 	if err != nil {
-		return g, nil, err
+		return g, "", nil, err
 	}
 	f, _ := mapping(n, p, groupFields...) // checked by parseGroupSpec
-	return g, f["services"], nil
+	privacy := Public
+	if pn, ok := f["privacy"]; ok {
+		v, err := scalar(pn, p.key("privacy"))
+		if err != nil {
+			return g, "", nil, err
+		}
+		switch privacy = Privacy(v); privacy {
+		case Public, Private:
+		case Confidential:
+			if g, err = requireTEE(g, f["requirements"], p.key("requirements")); err != nil {
+				return g, "", nil, err
+			}
+		default:
+			return g, "", nil, fieldErr(p.key("privacy"), pn, "%q: want public, private or confidential", v)
+		}
+	}
+	return g, privacy, f["services"], nil
 }
 
-var groupFields = []string{"name", "resources", "requirements", "auditors", "max_price", "deposit", "services"}
+// requireTEE adds TEERequirement to a confidential group, or checks that
+// the group's own requirement on the tee attribute only admits TEEs.
+func requireTEE(g types.GroupSpec, reqs *yaml.Node, p fieldPath) (types.GroupSpec, error) {
+	for _, r := range g.Requirements {
+		if r.Key != TEEKey {
+			continue
+		}
+		ok := (r.Op == types.OpEq || r.Op == types.OpIn) && len(r.Values) > 0
+		for _, v := range r.Values {
+			ok = ok && slices.Contains(TEEKinds, v)
+		}
+		if !ok {
+			return g, fieldErr(p, reqs, "privacy: confidential wants the %s requirement to be = or in over %s", TEEKey, strings.Join(TEEKinds, ", "))
+		}
+		return g, nil
+	}
+	if len(g.Requirements) >= types.MaxRequirements {
+		return g, fieldErr(p, reqs, "privacy: confidential adds a %s requirement, and the group has the most (%d) already", TEEKey, types.MaxRequirements)
+	}
+	g.Requirements = append(g.Requirements, TEERequirement())
+	return g, nil
+}
+
+var groupFields = []string{"name", "resources", "requirements", "auditors", "max_price", "deposit", "services", "privacy"}
 
 func parseGroupSpec(n *yaml.Node, p fieldPath) (types.GroupSpec, error) {
 	var g types.GroupSpec

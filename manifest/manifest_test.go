@@ -169,3 +169,45 @@ func TestExampleFile(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, f.HasServices(), "docs/examples/deployment.yaml shows services")
 }
+
+// privacy: public by default; private restricts the ingress; confidential
+// adds the TEE requirement to the on-chain spec (or keeps a tenant's own
+// one that admits only TEEs).
+func TestParsePrivacy(t *testing.T) {
+	file := func(extra string) string {
+		return "groups:\n  - name: g\n    resources: { cpu_millis: 1, memory_mb: 1 }\n    max_price: 1\n    deposit: 1\n" + extra
+	}
+	f, err := manifest.Parse([]byte(file("")))
+	require.NoError(t, err)
+	require.Equal(t, manifest.Public, f.Groups[0].Privacy)
+	require.False(t, f.Groups[0].Privacy.Restricted())
+
+	f, err = manifest.Parse([]byte(file("    privacy: private\n")))
+	require.NoError(t, err)
+	require.Equal(t, manifest.Private, f.Groups[0].Privacy)
+	require.True(t, f.Groups[0].Privacy.Restricted())
+	require.Empty(t, f.Groups[0].Spec.Requirements, "private adds no requirement")
+
+	f, err = manifest.Parse([]byte(file("    privacy: confidential\n    requirements: [ { key: region, op: \"=\", value: eu } ]\n")))
+	require.NoError(t, err)
+	require.Equal(t, manifest.Confidential, f.Groups[0].Privacy)
+	require.Equal(t, []types.Requirement{
+		{Key: "region", Op: types.OpEq, Values: []string{"eu"}},
+		{Key: "tee", Op: types.OpIn, Values: []string{"amd-sev-snp", "intel-tdx", "nvidia-cc"}},
+	}, f.Groups[0].Spec.Requirements)
+	require.NoError(t, f.Groups[0].Spec.Validate())
+	require.Equal(t, f.Groups[0].Spec, f.Specs()[0], "the requirement goes on chain")
+
+	f, err = manifest.Parse([]byte(file("    privacy: confidential\n    requirements: [ { key: tee, op: \"=\", value: intel-tdx } ]\n")))
+	require.NoError(t, err)
+	require.Equal(t, []types.Requirement{{Key: "tee", Op: types.OpEq, Values: []string{"intel-tdx"}}}, f.Groups[0].Spec.Requirements)
+
+	for doc, want := range map[string]string{
+		file("    privacy: secret\n"): `line 6: groups[0].privacy: "secret": want public, private or confidential`,
+		file("    privacy: confidential\n    requirements: [ { key: tee, op: in, values: [intel-tdx, none] } ]\n"): "groups[0].requirements: privacy: confidential wants the tee requirement to be = or in over amd-sev-snp, intel-tdx, nvidia-cc",
+		file("    privacy: [a]\n"): "line 6: groups[0].privacy: want a value, got a list",
+	} {
+		_, err := manifest.Parse([]byte(doc))
+		require.ErrorContains(t, err, want, doc)
+	}
+}

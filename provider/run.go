@@ -2,9 +2,11 @@ package provider
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -137,6 +139,9 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 			return err
 		}
 		defer func() { _ = s.store.Close() }()
+		if c, ok := s.runtime.(io.Closer); ok {
+			defer func() { _ = c.Close() }()
+		}
 		observer = s.manager
 		eps.GatewayURL, eps.CertSHA256 = cfg.Gateway.PublicURI(), s.fingerprint
 		startGateway = func(free func() inventory.Free) {
@@ -202,7 +207,7 @@ func newServing(ctx context.Context, cfg Config, inv inventory.Config, chain *pr
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data_dir: %w", err)
 	}
-	rt, err := newRuntime(cfg.Runtime, cfg.DataDir)
+	rt, err := newRuntime(ctx, cfg.Runtime, cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
@@ -233,12 +238,19 @@ func newServing(ctx context.Context, cfg Config, inv inventory.Config, chain *pr
 		_ = store.Close()
 		return nil, fmt.Errorf("gateway listen %s: %w", cfg.Gateway.Listen, err)
 	}
+	key, ok := cert.PrivateKey.(*ecdsa.PrivateKey)
+	if !ok {
+		_ = ln.Close()
+		_ = store.Close()
+		return nil, errors.New("the gateway certificate's key is not ECDSA: delete <data_dir>/gateway to make a new one")
+	}
 	pools := map[string][]int{}
 	for _, p := range inv.GPUs {
 		pools[p.Class] = p.Indices
 	}
 	mgr, err := serving.New(ctx, cfg.Serving, serving.Deps{
 		Provider: owner, Chain: chain, Runtime: rt, Store: store, GPUIndices: pools, Logger: log,
+		SecretKey: key,
 	})
 	if err != nil {
 		_ = ln.Close()
@@ -248,13 +260,16 @@ func newServing(ctx context.Context, cfg Config, inv inventory.Config, chain *pr
 	return &servingParts{store: store, runtime: rt, manager: mgr, listener: ln, cert: cert, fingerprint: fp}, nil
 }
 
-// newRuntime builds the configured runtime.
-func newRuntime(cfg RuntimeConfig, dataDir string) (runtime.Runtime, error) {
+// newRuntime builds the configured runtime (the docker one checks that
+// its engine answers).
+func newRuntime(ctx context.Context, cfg RuntimeConfig, dataDir string) (runtime.Runtime, error) {
 	switch cfg.Kind {
 	case "", "process":
 		return runtime.NewProcess(filepath.Join(dataDir, "workloads"), cfg.StopGrace)
+	case "docker":
+		return runtime.NewDocker(ctx, cfg.Docker, cfg.StopGrace)
 	}
-	return nil, fmt.Errorf("runtime.kind %q: want process", cfg.Kind)
+	return nil, fmt.Errorf("runtime.kind %q: want process or docker", cfg.Kind)
 }
 
 // detectInventory replaces the config's GPUs by nvidia-smi's when the

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make demo: the marketplace running by itself, narrated. A fresh one-node
 # chain, three provider daemons with different hardware and pricing, and a
-# tenant deploying a two-group GPU workload. Finishes by itself and leaves
-# nothing running.
+# tenant deploying a two-group GPU workload whose services the winners run
+# (process runtime) and serve through their gateways. Finishes by itself
+# and leaves nothing running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,6 +41,10 @@ engine: { withdraw_every: 5s, reconnect_min: 200ms, reconnect_max: 5s }
 inventory: { gpus: [ { class: hopper, count: 8, memory_gb: 80 } ], cpu_millis: 128000, memory_mb: 1024000, storage_gb: 8000 }
 pricing: { strategy: fixed, fixed: { gpu_per_block: { hopper: "2500000" }, cpu_per_1000_millis: "20000", memory_per_gb: "500", storage_per_gb: "50" } }
 metrics_listen: 127.0.0.1:9471
+gateway: { listen: 127.0.0.1:8441 }
+serving: { manifest_timeout: 2m, tick: 500ms, host_ports: [31000, 31999] }
+runtime: { kind: process, stop_grace: 5s }
+data_dir: $LOCALNET_HOME/daemons/provider1
 YAML
 cat >"$LOCALNET_HOME/daemons/provider2.yaml" <<YAML
 engine: { withdraw_every: 5s, reconnect_min: 200ms, reconnect_max: 5s }
@@ -58,21 +63,38 @@ pricing:
     idle_factor: "0.8"
     full_factor: "1.5"
 metrics_listen: 127.0.0.1:9472
+gateway: { listen: 127.0.0.1:8442 }
+serving: { manifest_timeout: 2m, tick: 500ms, host_ports: [32000, 32999] }
+runtime: { kind: process, stop_grace: 5s }
+data_dir: $LOCALNET_HOME/daemons/provider2
 YAML
 cat >"$LOCALNET_HOME/daemons/provider3.yaml" <<YAML
 engine: { withdraw_every: 5s, reconnect_min: 200ms, reconnect_max: 5s }
 inventory: { gpus: [ { class: ampere, count: 2, memory_gb: 24 } ], cpu_millis: 32000, memory_mb: 128000, storage_gb: 2000 }
 pricing: { strategy: fixed, fixed: { gpu_per_block: { ampere: "800000" }, cpu_per_1000_millis: "15000", memory_per_gb: "300", storage_per_gb: "30" } }
 metrics_listen: 127.0.0.1:9473
+gateway: { listen: 127.0.0.1:8443 }
+serving: { manifest_timeout: 2m, tick: 500ms, host_ports: [33000, 33999] }
+runtime: { kind: process, stop_grace: 5s }
+data_dir: $LOCALNET_HOME/daemons/provider3
 YAML
 for p in provider1 provider2 provider3; do
   $BIN provider run --config "$LOCALNET_HOME/daemons/$p.yaml" --from $p $H --gas-prices 0.025udait >"$LOCALNET_HOME/daemons/$p.log" 2>&1 &
   DAEMONS+=($!)
-  note "$p daemon: pid $!, metrics on $(grep metrics_listen "$LOCALNET_HOME/daemons/$p.yaml" | cut -d' ' -f2)/metrics"
+  note "$p daemon: pid $!, metrics on $(grep metrics_listen "$LOCALNET_HOME/daemons/$p.yaml" | cut -d' ' -f2)/metrics, gateway https://$(grep -o '127.0.0.1:844[0-9]' "$LOCALNET_HOME/daemons/$p.yaml")"
 done
-sleep 3
+# Each daemon publishes its gateway (host URI and certificate fingerprint)
+# on chain before it bids: wait for all three records.
+for p in provider1 provider2 provider3; do
+  for _ in $(seq 1 60); do
+    [ -n "$(q provider "$(addr $p)" | jq -r '.provider.tls_cert_sha256 // empty')" ] && break
+    sleep 1
+  done
+  note "$p gateway on chain: $(q provider "$(addr $p)" | jq -r '"\(.provider.host_uri), cert sha256 \(.provider.tls_cert_sha256 | .[0:16])..."')"
+done
 
-say "3. The tenant deploys a two-group GPU workload and waits for the auctions"
+say "3. The tenant deploys a two-group GPU workload, waits for the auctions, and sends its services to the winners"
+go build -o "$LOCALNET_HOME/hello" ./examples/hello
 cat >"$LOCALNET_HOME/deployment.yaml" <<YAML
 groups:
   - name: trainer                 # 2 GPUs with >= 40 GB, in North America or Europe
@@ -82,18 +104,52 @@ groups:
       - { key: region, op: in, values: [na-east, eu-west] }
     max_price: 6000000udait        # per block
     deposit: 50000000udait         # 50 DAIT: about ten blocks at these prices
+    services:                      # what the winner runs (examples/hello, a small web server)
+      - name: trainer
+        command: [ "$LOCALNET_HOME/hello" ]
+        env: { MODEL: llama-3-8b }
+        ports: [ { port: 8080, proto: http } ]
+        health: { http: /healthz, every: 1s, fail_after: 3 }
+        gpus: 2
   - name: api                     # CPU only, in North America
     resources: { cpu_millis: 4000, memory_mb: 8000, storage_gb: 20 }
     requirements:
       - { key: region, op: "=", value: na-east }
     max_price: 200000udait
     deposit: 50000000udait
+    services:
+      - name: api
+        command: [ "$LOCALNET_HOME/hello" ]
+        ports: [ { port: 8080, proto: http } ]
+        health: { http: /healthz, every: 1s, fail_after: 3 }
 YAML
 tenant=$(addr tenant)
 tenant0=$(bal "$tenant")
 module=$($BIN query auth module-account computemarket $H -o json | jq -r '.account.value.address // .account.address')
 pool0=$($BIN query distribution community-pool $H -o json | jq -r '.pool[0] // "0udait"')
 $BIN tenant deploy "$LOCALNET_HOME/deployment.yaml" --wait --from tenant $H $GAS 2>/dev/null | sed 's/^/   /'
+
+say "3b. The services answer through the providers' gateways"
+# The gateways' certificates are self-signed; the chain holds their sha256.
+# curl trusts exactly the winner's certificate (what the tenant client pins).
+status=$($BIN tenant status 1 --from tenant $H -o json)
+fetch() { # fetch <url>: GET through the gateway of the lease's provider
+  local port=${1#https://127.0.0.1:}
+  curl -s --cacert "$LOCALNET_HOME/daemons/provider$((${port%%/*} - 8440))/gateway/tls.crt" "$1"
+}
+for g in 0 1; do
+  url=$(jq -r ".groups[$g].served.services[0].ports[0].url" <<<"$status")
+  lease=$(jq -r ".groups[$g].lease.id" <<<"$status")
+  note "lease $lease ($(jq -r ".groups[$g].group.spec.name" <<<"$status")) at $url"
+  page=$(fetch "$url")
+  note "  GET -> $page"
+  case "$page" in "hello from lease $lease"*) ;; *) echo "demo: FAIL: $url did not answer with the service's page" >&2; exit 1 ;; esac
+done
+trainer_lease=$(jq -r '.groups[0].lease.id' <<<"$status")
+trainer_url=$(jq -r '.groups[0].served.services[0].ports[0].url' <<<"$status")
+trainer_port=$(jq -r '.groups[0].served.services[0].ports[0].host_ports[0]' <<<"$status")
+note "its logs (daitd tenant logs $trainer_lease --tail 3 --from tenant):"
+$BIN tenant logs "$trainer_lease" --tail 3 --from tenant $H | sed 's/^/     /'
 
 say "4. The bids, the winners and why"
 for g in 1 2; do
@@ -140,6 +196,16 @@ done
 q lease "$lease" | jq -r '.lease | "   lease \(.id): \(.state), reason \(.close_reason), closed at \(.closed_height), spent \(.spent.amount)udait"'
 note "group 1 is now $(q group 1 | jq -r .group.state); what is left of its escrow stays for the tenant"
 grep -h "insufficient\|lease closed" "$LOCALNET_HOME"/daemons/*.log | head -3 | sed 's/^/   daemon: /'
+# Its workload is stopped within two blocks of the close, and the gateway
+# no longer routes to it.
+closed=$(q lease "$lease" | jq -r .lease.closed_height)
+while (exec 3<>"/dev/tcp/127.0.0.1/$trainer_port") 2>/dev/null; do
+  h=$(height)
+  case "$h" in '' | null | *[!0-9]*) h=0 ;; esac
+  [ "$h" -le $((closed + 2)) ] || { echo "demo: FAIL: lease $lease's workload still listens on $trainer_port at height $h (closed at $closed)" >&2; exit 1; }
+  sleep 0.2
+done
+note "its workload is gone (port $trainer_port closed by height $(height)); the gateway answers: $(fetch "$trainer_url" | jq -r .code)"
 
 say "8. The tenant closes the deployment; the balances add up"
 hash=$($BIN tx computemarket close-deployment 1 --from tenant $H $GAS -y -o json 2>/dev/null | jq -r .txhash)

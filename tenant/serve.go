@@ -60,6 +60,11 @@ func (c *Client) SendManifests(ctx context.Context, file []byte, groups []GroupS
 		if !ok || len(mg.Services) == 0 || g.Lease == nil || g.Lease.State != types.LeaseActive {
 			continue
 		}
+		if mg.Privacy == manifest.Confidential {
+			if err := c.CheckConfidential(ctx, g.Lease.Provider, g.Group.Spec); err != nil {
+				return out, fmt.Errorf("group %q, lease %d: %w", g.Group.Spec.Name, g.Lease.Id, err)
+			}
+		}
 		gw, err := c.Gateway(ctx, g.Lease.Provider, sign)
 		if err != nil {
 			return out, err
@@ -97,6 +102,48 @@ func (c *Client) SendManifests(ctx context.Context, file []byte, groups []GroupS
 		case <-t.C:
 		}
 	}
+}
+
+// ErrNotConfidential: the provider's audited attributes do not (or no
+// longer) attest a trusted execution environment.
+var ErrNotConfidential = errors.New("refusing to send a confidential manifest")
+
+// CheckConfidential is the client's own check, made just before sending a
+// confidential group's manifest: the provider's attestations by the
+// chain's auditors (those the group accepts) meet the group's requirements,
+// the TEE one included. The auction checked this at matching; an auditor
+// may have revoked it since.
+func (c *Client) CheckConfidential(ctx context.Context, provider string, spec types.GroupSpec) error {
+	recs, err := c.market.ProviderAttributes(ctx, &types.QueryProviderAttributesRequest{Provider: provider})
+	if err != nil {
+		return fmt.Errorf("provider %s's attributes: %w", provider, err)
+	}
+	auditors, err := c.market.Auditors(ctx, &types.QueryAuditorsRequest{})
+	if err != nil {
+		return fmt.Errorf("auditors: %w", err)
+	}
+	aa := types.NewAuditedAttributes(recs.Records, auditors.Auditors, spec.Auditors)
+	if r, unmet := aa.Unmet(spec.Requirements); unmet {
+		return fmt.Errorf("%w to %s: its audited attributes do not meet %s", ErrNotConfidential, provider, r.Describe())
+	}
+	if len(aa[manifest.TEEKey]) == 0 {
+		return fmt.Errorf("%w to %s: no auditor attests its %s attribute", ErrNotConfidential, provider, manifest.TEEKey)
+	}
+	return nil
+}
+
+// IngressToken is an access token for a private or confidential lease's
+// ingress URLs, valid for ttl (at most leasetoken.MaxLifetime): sent as
+// Authorization: Bearer <token>, reusable until it expires.
+func (c *Client) IngressToken(ctx context.Context, leaseID uint64, sign leasetoken.Signer, ttl time.Duration) (string, error) {
+	l, err := c.market.Lease(ctx, &types.QueryLeaseRequest{Id: leaseID})
+	if err != nil {
+		return "", fmt.Errorf("lease %d: %w", leaseID, err)
+	}
+	if l.Lease.Tenant != c.owner {
+		return "", fmt.Errorf("lease %d is %s's, not %s's", leaseID, l.Lease.Tenant, c.owner)
+	}
+	return gateway.KeyringTokens(c.owner, l.Lease.Provider, sign, ttl)(ctx, leaseID, leasetoken.ScopeIngress)
 }
 
 // ServedStatus asks each active lease's provider for its status.

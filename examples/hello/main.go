@@ -1,11 +1,14 @@
 // Command hello is the sample tenant service of the demo and the serving
 // tests: a small web server on $PORT (the port the provider assigned). It
 // answers / with a greeting naming its lease, service, replica and GPUs,
-// /healthz with ok, and /status/<code> with that status (a test uses
-// /status/500 as a failing health check). It logs one line per request.
+// /healthz with ok, /status/<code> with that status (a test uses
+// /status/500 as a failing health check) and /env-sha256/<NAME> with the
+// sha256 of a variable's value (a test checks a secret arrived without the
+// service showing it). It logs one line per request.
 package main
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"log"
 	"net/http"
@@ -28,6 +31,16 @@ func main() {
 			os.Getenv("CUDA_VISIBLE_DEVICES"), r.Header.Get("X-Forwarded-Prefix"))
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = fmt.Fprintln(w, "ok") })
+	// The sha256 of a variable's value: a test checks a secret arrived
+	// without the service ever showing it.
+	mux.HandleFunc("GET /env-sha256/{name}", func(w http.ResponseWriter, r *http.Request) {
+		v, ok := os.LookupEnv(r.PathValue("name"))
+		if !ok {
+			http.Error(w, "not set", http.StatusNotFound)
+			return
+		}
+		_, _ = fmt.Fprintf(w, "%x\n", sha256.Sum256([]byte(v)))
+	})
 	mux.HandleFunc("GET /status/{code}", func(w http.ResponseWriter, r *http.Request) {
 		code, err := strconv.Atoi(r.PathValue("code"))
 		if err != nil || code < 200 || code > 599 {

@@ -33,6 +33,11 @@ const (
 	ScopeManifest Scope = "manifest"
 	ScopeStatus   Scope = "status"
 	ScopeLogs     Scope = "logs"
+	// ScopeIngress opens a private group's HTTP ports through the
+	// gateway's ingress. A token that grants only this scope is a bearer
+	// access token: usable for many requests until it expires (at most
+	// MaxLifetime), unlike every other token, which is single use.
+	ScopeIngress Scope = "ingress"
 )
 
 const (
@@ -164,6 +169,9 @@ func (v *Verifier) Verify(ctx context.Context, token string, scope Scope, now ti
 	}
 	if !sdk.AccAddress(pub.Address()).Equals(tenant) || !pub.VerifySignature(payload, sig) {
 		return c, fmt.Errorf("%w: not signed by %s", ErrSignature, c.Tenant)
+	}
+	if len(c.Scopes) == 1 && c.Scopes[0] == ScopeIngress {
+		return c, nil // an access token: reusable until it expires
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()

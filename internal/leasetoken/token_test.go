@@ -59,6 +59,28 @@ func TestMintVerify(t *testing.T) {
 	_, err = v.Verify(ctx, tok, leasetoken.ScopeStatus, now)
 	require.ErrorIs(t, err, leasetoken.ErrReplayed, "a token is used once")
 
+	// An ingress-only token is an access token: reusable until it expires;
+	// one that also grants another scope stays single use.
+	access := claims()
+	access.Scopes = []leasetoken.Scope{leasetoken.ScopeIngress}
+	tok, err = leasetoken.Mint(access, signer(tenantKey), now)
+	require.NoError(t, err)
+	for range 3 {
+		_, err = v.Verify(ctx, tok, leasetoken.ScopeIngress, now)
+		require.NoError(t, err)
+	}
+	_, err = v.Verify(ctx, tok, leasetoken.ScopeStatus, now)
+	require.ErrorIs(t, err, leasetoken.ErrScope)
+	_, err = v.Verify(ctx, tok, leasetoken.ScopeIngress, now.Add(time.Minute))
+	require.ErrorIs(t, err, leasetoken.ErrExpired)
+	access.Scopes = append(access.Scopes, leasetoken.ScopeLogs)
+	tok, err = leasetoken.Mint(access, signer(tenantKey), now)
+	require.NoError(t, err)
+	_, err = v.Verify(ctx, tok, leasetoken.ScopeIngress, now)
+	require.NoError(t, err)
+	_, err = v.Verify(ctx, tok, leasetoken.ScopeIngress, now)
+	require.ErrorIs(t, err, leasetoken.ErrReplayed)
+
 	mint := func(edit func(*leasetoken.Claims), key *secp256k1.PrivKey) string {
 		c := claims()
 		edit(&c)

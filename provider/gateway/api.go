@@ -28,7 +28,9 @@ type ManifestRequest struct {
 	// Manifest is the deployment file's exact bytes (base64 in JSON): its
 	// sha256 must be the deployment's on-chain version.
 	Manifest []byte `json:"manifest"`
-	// Secrets are the values of the manifest's secret env vars.
+	// Secrets are the values of the manifest's secret env vars, each
+	// sealed to the gateway's key (internal/sealed); clear values are
+	// refused.
 	Secrets serving.Secrets `json:"secrets,omitempty"`
 }
 

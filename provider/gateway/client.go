@@ -3,7 +3,10 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,6 +16,7 @@ import (
 	"time"
 
 	"github.com/daitchain/daitchain/internal/leasetoken"
+	"github.com/daitchain/daitchain/internal/sealed"
 	"github.com/daitchain/daitchain/provider/serving"
 )
 
@@ -50,8 +54,21 @@ func NewClient(hostURI string, pin []byte, token TokenSource) *Client {
 // HTTPClient is the pinned HTTP client (for fetching ingress URLs).
 func (c *Client) HTTPClient() *http.Client { return c.http }
 
-// SendManifest sends the deployment file's bytes for a lease.
+// SendManifest sends the deployment file's bytes for a lease, with the
+// secret env values (clear here) sealed to the provider's gateway key.
 func (c *Client) SendManifest(ctx context.Context, leaseID uint64, file []byte, secrets serving.Secrets) (serving.LeaseStatus, error) {
+	if len(secrets) > 0 {
+		var err error
+		if secrets, err = c.Seal(ctx, leaseID, secrets); err != nil {
+			return serving.LeaseStatus{}, err
+		}
+	}
+	return c.SendSealedManifest(ctx, leaseID, file, secrets)
+}
+
+// SendSealedManifest sends the file with secrets as given (already
+// sealed, by Seal).
+func (c *Client) SendSealedManifest(ctx context.Context, leaseID uint64, file []byte, secrets serving.Secrets) (serving.LeaseStatus, error) {
 	body, err := json.Marshal(ManifestRequest{Manifest: file, Secrets: secrets})
 	if err != nil {
 		return serving.LeaseStatus{}, err
@@ -85,6 +102,51 @@ func (c *Client) Logs(ctx context.Context, leaseID uint64, service string, repli
 		return nil, err
 	}
 	return res.Body, nil
+}
+
+// ProviderKey is the public key of the gateway's certificate, read from
+// the pinned TLS connection: the certificate whose sha256 the provider
+// published on chain, so the key is the provider's.
+func (c *Client) ProviderKey(ctx context.Context) (*ecdsa.PublicKey, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+PathStatus, nil)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	_ = res.Body.Close()
+	if res.TLS == nil || len(res.TLS.PeerCertificates) == 0 {
+		return nil, errors.New("the gateway's certificate was not seen (not HTTPS?)")
+	}
+	pub, ok := res.TLS.PeerCertificates[0].PublicKey.(*ecdsa.PublicKey)
+	if !ok {
+		return nil, errors.New("the gateway's certificate key is not ECDSA P-256: secrets cannot be sealed to it")
+	}
+	return pub, nil
+}
+
+// Seal seals clear secret values to the provider's gateway key for lease
+// leaseID (internal/sealed): only that daemon opens them, only for that
+// lease, service and variable.
+func (c *Client) Seal(ctx context.Context, leaseID uint64, clear serving.Secrets) (serving.Secrets, error) {
+	pub, err := c.ProviderKey(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := serving.Secrets{}
+	for svc, vars := range clear {
+		out[svc] = map[string]string{}
+		for name, v := range vars {
+			s, err := sealed.Seal(pub, sealed.Binding{LeaseID: leaseID, Service: svc, Name: name}, []byte(v), rand.Reader)
+			if err != nil {
+				return nil, err
+			}
+			out[svc][name] = s
+		}
+	}
+	return out, nil
 }
 
 // ProviderStatus reads the public status.

@@ -64,7 +64,7 @@ type Serving interface {
 	Apply(ctx context.Context, leaseID uint64, tenant string, body []byte, secrets serving.Secrets) error
 	Status(ctx context.Context, leaseID uint64, tenant string) (serving.LeaseStatus, error)
 	Logs(ctx context.Context, leaseID uint64, tenant, service string, replica, tail int, follow bool) (io.ReadCloser, error)
-	Route(leaseID uint64, service string, port uint32) (uint32, error)
+	Route(leaseID uint64, service string, port uint32) (serving.Route, error)
 	Live() int
 }
 
@@ -301,8 +301,10 @@ func (s *Server) logs(w http.ResponseWriter, r *http.Request) {
 }
 
 // ingress proxies /lease/<id>/<service>/<port>/<rest> to a replica's host
-// port as /<rest>, while the lease is live. It needs no token: a service's
-// HTTP ports are public, like any web service.
+// port as /<rest>, while the lease is live. A public group's HTTP ports
+// need no token, like any web service; a private or confidential group's
+// want the tenant's ingress token (Authorization: Bearer, scope ingress),
+// which the gateway strips before proxying.
 func (s *Server) ingress(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseUint(r.PathValue("lease"), 10, 64)
 	port, perr := strconv.ParseUint(r.PathValue("port"), 10, 16)
@@ -311,11 +313,23 @@ func (s *Server) ingress(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	service := r.PathValue("service")
-	hp, err := s.d.Serving.Route(id, service, uint32(port))
+	route, err := s.d.Serving.Route(id, service, uint32(port))
 	if err != nil {
 		s.refuse(w, err)
 		return
 	}
+	if route.Restricted {
+		_, tenant, ok := s.authorize(w, r, leasetoken.ScopeIngress)
+		if !ok {
+			return
+		}
+		if tenant != route.Tenant {
+			writeErr(w, http.StatusForbidden, "not_tenant", fmt.Sprintf("lease %d is private to its tenant", id))
+			return
+		}
+		r.Header.Del("Authorization")
+	}
+	hp := route.HostPort
 	prefix := fmt.Sprintf("%s%d/%s/%d", PathIngress, id, service, port)
 	target := &url.URL{Scheme: "http", Host: net.JoinHostPort("127.0.0.1", strconv.FormatUint(uint64(hp), 10))}
 	proxy := &httputil.ReverseProxy{

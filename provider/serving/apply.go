@@ -10,6 +10,7 @@ import (
 	"net"
 	"strconv"
 
+	"github.com/daitchain/daitchain/internal/sealed"
 	"github.com/daitchain/daitchain/manifest"
 	"github.com/daitchain/daitchain/provider/runtime"
 	"github.com/daitchain/daitchain/provider/workloads"
@@ -17,9 +18,34 @@ import (
 )
 
 // Secrets are the values of a manifest's secret env vars: service name ->
-// variable name -> value. They are handed to the runtime and never stored
-// or logged by the provider.
+// variable name -> value sealed to the gateway key (internal/sealed,
+// bound to the lease, service and variable). The manager opens them only
+// to hand them to the runtime; it stores them sealed (so that a restart
+// can start a gone workload again) and never logs them.
 type Secrets map[string]map[string]string
+
+// open opens every sealed value of secrets for lease leaseID: service ->
+// name -> clear value. A clear value or one sealed for anything else is
+// refused.
+func (m *Manager) open(leaseID uint64, secrets Secrets) (map[string]map[string]string, error) {
+	out := map[string]map[string]string{}
+	for svc, vars := range secrets {
+		for name, v := range vars {
+			if m.secretKey == nil {
+				return nil, fmt.Errorf("%w: this provider has no key to open secrets", ErrSecrets)
+			}
+			clear, err := sealed.Open(m.secretKey, sealed.Binding{LeaseID: leaseID, Service: svc, Name: name}, v)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %s.env.%s: %v (seal it to the provider's gateway key: the tenant client does)", ErrSecrets, svc, name, err)
+			}
+			if out[svc] == nil {
+				out[svc] = map[string]string{}
+			}
+			out[svc][name] = string(clear)
+		}
+	}
+	return out, nil
+}
 
 // Apply accepts a lease's manifest from tenant (the gateway has verified
 // the tenant's token) and starts its workloads. It refuses, changing
@@ -68,13 +94,17 @@ func (m *Manager) Apply(ctx context.Context, leaseID uint64, tenant string, body
 	if err := checkSecrets(g, secrets); err != nil {
 		return err
 	}
+	clear, err := m.open(leaseID, secrets)
+	if err != nil {
+		return err
+	}
 
 	m.mu.Lock()
 	if l.ended {
 		m.mu.Unlock()
 		return fmt.Errorf("lease %d: %w", leaseID, ErrLeaseNotLive)
 	}
-	if l.rec.Phase == workloads.Running && bytes.Equal(l.rec.Version, version) {
+	if l.rec.Phase == workloads.Running && bytes.Equal(l.rec.Version, version) && sameSecrets(l.rec.Secrets, clear, m, leaseID) {
 		m.mu.Unlock()
 		return nil
 	}
@@ -101,7 +131,7 @@ func (m *Manager) Apply(ctx context.Context, leaseID uint64, tenant string, body
 	hs := map[string]*health{}
 	for i, w := range planned {
 		svc, _ := serviceOf(g, w.Service)
-		if err := m.rt.Start(ctx, m.spec(rec, g, svc, w, secrets[w.Service])); err != nil {
+		if err := m.rt.Start(ctx, m.spec(rec, g, svc, w, clear[w.Service])); err != nil {
 			for _, started := range planned[:i] {
 				_ = m.rt.Stop(context.WithoutCancel(ctx), started.ID)
 			}
@@ -120,6 +150,7 @@ func (m *Manager) Apply(ctx context.Context, leaseID uint64, tenant string, body
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	rec.Phase, rec.Version, rec.Manifest, rec.Workloads, rec.ManifestAt = workloads.Running, version, body, planned, now
+	rec.Secrets = secrets
 	l.rec, l.file, l.health = rec, f, hs
 	m.put(l)
 	m.log.Info("manifest accepted", "lease", leaseID, "version", hex.EncodeToString(version), "workloads", len(planned))
@@ -197,6 +228,27 @@ func checkSecrets(g manifest.Group, secrets Secrets) error {
 		}
 	}
 	return nil
+}
+
+// sameSecrets says whether the stored sealed secrets open to the values
+// just sent (sending the same manifest and secrets again is a no-op; new
+// secret values restart the workloads).
+func sameSecrets(stored Secrets, clear map[string]map[string]string, m *Manager, leaseID uint64) bool {
+	old, err := m.open(leaseID, stored)
+	if err != nil || len(old) != len(clear) {
+		return false
+	}
+	for svc, vars := range clear {
+		if len(old[svc]) != len(vars) {
+			return false
+		}
+		for k, v := range vars {
+			if ov, ok := old[svc][k]; !ok || ov != v {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func isSecret(svc manifest.Service, name string) bool {

@@ -10,6 +10,7 @@ package serving
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -116,6 +117,9 @@ type Deps struct {
 	GPUIndices map[string][]int
 	Logger     *slog.Logger
 	Now        func() time.Time
+	// SecretKey opens the tenant's sealed secrets: the gateway
+	// certificate's private key (nil: manifests with secrets are refused).
+	SecretKey *ecdsa.PrivateKey
 }
 
 // Manager is safe for concurrent use: the engine's hooks, the gateway's
@@ -129,8 +133,10 @@ type Manager struct {
 	pools    map[string][]int
 	log      *slog.Logger
 	now      func() time.Time
-	http     *http.Client
-	kick     chan struct{}
+	// secretKey opens sealed secrets.
+	secretKey *ecdsa.PrivateKey
+	http      *http.Client
+	kick      chan struct{}
 
 	mu     sync.Mutex
 	leases map[uint64]*lease
@@ -182,7 +188,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Manager, error) {
 	}
 	m := &Manager{
 		cfg: cfg, provider: deps.Provider, chain: deps.Chain, rt: deps.Runtime, store: deps.Store,
-		pools: deps.GPUIndices, log: deps.Logger, now: deps.Now,
+		pools: deps.GPUIndices, log: deps.Logger, now: deps.Now, secretKey: deps.SecretKey,
 		http:   &http.Client{Timeout: probeTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		kick:   make(chan struct{}, 1),
 		leases: map[uint64]*lease{},
@@ -222,22 +228,26 @@ func (m *Manager) restore(ctx context.Context, l *lease) error {
 		if !ok {
 			return fmt.Errorf("stored manifest has no service %q", w.Service)
 		}
-		spec := m.spec(l.rec, g, svc, w, nil)
+		// Secrets that no longer open (the gateway key was replaced) leave
+		// the workload to be adopted, not started again.
+		clear, openErr := m.open(l.rec.LeaseID, Secrets{w.Service: l.rec.Secrets[w.Service]})
+		canStart := !needsSecrets(svc) || (openErr == nil && len(clear[w.Service]) > 0)
+		spec := m.spec(l.rec, g, svc, w, clear[w.Service])
 		h := newHealth(svc, w, now)
 		l.health[w.ID] = h
 		err := m.rt.Adopt(ctx, spec)
 		switch {
 		case err == nil:
 			m.log.Info("adopted workload", "lease", l.rec.LeaseID, "workload", w.ID)
-		case errors.Is(err, runtime.ErrNotFound) && !needsSecrets(svc):
+		case errors.Is(err, runtime.ErrNotFound) && canStart:
 			if err := m.rt.Start(ctx, spec); err != nil {
 				m.log.Error("restarting workload", "lease", l.rec.LeaseID, "workload", w.ID, "err", err)
 				continue
 			}
 			m.log.Info("workload was gone after the restart; started again", "lease", l.rec.LeaseID, "workload", w.ID)
 		case errors.Is(err, runtime.ErrNotFound):
-			h.detail = "gone after a provider restart; it needs secrets only the tenant has: send the manifest again"
-			m.log.Warn("workload gone after the restart and needs secrets", "lease", l.rec.LeaseID, "workload", w.ID)
+			h.detail = "gone after a provider restart; its sealed secrets do not open with the gateway key any more: send the manifest again"
+			m.log.Warn("workload gone after the restart and its secrets do not open", "lease", l.rec.LeaseID, "workload", w.ID, "err", openErr)
 		default:
 			m.log.Error("adopting workload", "lease", l.rec.LeaseID, "workload", w.ID, "err", err)
 		}

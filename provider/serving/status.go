@@ -175,22 +175,35 @@ func (m *Manager) checkTenant(ctx context.Context, leaseID uint64, tenant string
 	return nil
 }
 
+// Route is where the ingress sends one request: a replica's host port,
+// and who may send it.
+type Route struct {
+	HostPort uint32
+	// Restricted: the group is private or confidential, so only Tenant
+	// (with an ingress token) passes.
+	Restricted bool
+	Tenant     string
+}
+
 // Route is where the gateway's ingress sends a request for a service's
 // HTTP port: the host port of a ready replica, taken in turn (any running
-// one when none is ready). Only running leases route.
-func (m *Manager) Route(leaseID uint64, service string, port uint32) (uint32, error) {
+// one when none is ready). Only running leases route. A lease whose
+// manifest could not be read back is treated as restricted.
+func (m *Manager) Route(leaseID uint64, service string, port uint32) (Route, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	l, ok := m.leases[leaseID]
 	if !ok || l.ended || l.rec.Phase != workloads.Running {
-		return 0, fmt.Errorf("lease %d: %w", leaseID, ErrLeaseNotLive)
+		return Route{}, fmt.Errorf("lease %d: %w", leaseID, ErrLeaseNotLive)
 	}
+	route := Route{Restricted: true, Tenant: l.rec.Tenant}
 	if l.file != nil {
 		g, _ := l.file.Group(l.rec.Group)
 		svc, ok := serviceOf(g, service)
 		if !ok || !isHTTPPort(svc, port) {
-			return 0, fmt.Errorf("lease %d: %w: no http port %d on service %q", leaseID, ErrNoSuchService, port, service)
+			return Route{}, fmt.Errorf("lease %d: %w: no http port %d on service %q", leaseID, ErrNoSuchService, port, service)
 		}
+		route.Restricted = g.Privacy.Restricted()
 	}
 	var ready, running []uint32
 	for _, w := range l.rec.Workloads {
@@ -211,12 +224,13 @@ func (m *Manager) Route(leaseID uint64, service string, port uint32) (uint32, er
 		pick = running
 	}
 	if len(pick) == 0 {
-		return 0, fmt.Errorf("lease %d: %w: no replica of %q is running", leaseID, ErrNoSuchService, service)
+		return Route{}, fmt.Errorf("lease %d: %w: no replica of %q is running", leaseID, ErrNoSuchService, service)
 	}
 	sort.Slice(pick, func(i, j int) bool { return pick[i] < pick[j] })
 	n := m.rr[leaseID]
 	m.rr[leaseID] = n + 1
-	return pick[n%uint64(len(pick))], nil
+	route.HostPort = pick[n%uint64(len(pick))]
+	return route, nil
 }
 
 func isHTTPPort(svc manifest.Service, port uint32) bool {

@@ -46,6 +46,9 @@ type Lease struct {
 	// Manifest is the deployment file's bytes (never secrets: those are
 	// not in the file).
 	Manifest []byte `json:"manifest,omitempty"`
+	// Secrets are the tenant's secret values, sealed to the gateway key
+	// (internal/sealed): service -> variable -> sealed value. Never clear.
+	Secrets map[string]map[string]string `json:"sealed_secrets,omitempty"`
 	// Workloads are what runs, one per service replica.
 	Workloads []Workload `json:"workloads,omitempty"`
 	// Reason is why the provider is closing the lease (a CloseReason name).

@@ -10,8 +10,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -24,6 +26,7 @@ import (
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 
 	"github.com/daitchain/daitchain/internal/leasetoken"
+	"github.com/daitchain/daitchain/internal/sealed"
 	"github.com/daitchain/daitchain/manifest"
 	"github.com/daitchain/daitchain/provider"
 	"github.com/daitchain/daitchain/provider/engine"
@@ -218,8 +221,9 @@ func TestServingLease(t *testing.T) {
 	require.Equal(t, d.eps.GatewayURL, rec.Provider.HostUri)
 	require.Equal(t, d.eps.CertSHA256, rec.Provider.TlsCertSha256)
 
-	file := helloFile(hello, "web", "{ http: /healthz, every: 1s, fail_after: 3 }", "")
+	file := helloFile(hello, "web", "{ http: /healthz, every: 1s, fail_after: 3 }", ", API_KEY: { secret: true }")
 	lease, deploymentID := deployFile(t, c, tenant, prov, file)
+	secrets := serving.Secrets{"web": {"API_KEY": "k3y-only-the-workload-sees"}}
 	gw := tenantGateway(t, c, prov, "tenant", tenant)
 	ctx := context.Background()
 
@@ -250,6 +254,15 @@ func TestServingLease(t *testing.T) {
 	refusedWith(t, err, "not_your_lease")
 	_, err = gw.Logs(ctx, lease.Id, "", 0, 10, false)
 	refusedWith(t, err, "no_manifest")
+	// Secrets: missing, clear, or sealed for another lease are refused.
+	_, err = gw.SendManifest(ctx, lease.Id, file, nil)
+	refusedWith(t, err, "bad_secrets")
+	_, err = gw.SendSealedManifest(ctx, lease.Id, file, secrets)
+	refusedWith(t, err, "bad_secrets")
+	elsewhere, err := gw.Seal(ctx, lease.Id+1, secrets)
+	require.NoError(t, err)
+	_, err = gw.SendSealedManifest(ctx, lease.Id, file, elsewhere)
+	refusedWith(t, err, "bad_secrets")
 	// The pin is the chain's: a client pinned to another certificate fails.
 	wrongPin := gateway.NewClient(d.eps.GatewayURL, make([]byte, 32), gateway.KeyringTokens(tenant.String(), prov.String(), keyringSigner(c, "tenant"), time.Minute))
 	_, err = wrongPin.ProviderStatus(ctx)
@@ -262,7 +275,7 @@ func TestServingLease(t *testing.T) {
 	_, groups, err := tc.Status(ctx, deploymentID)
 	require.NoError(t, err)
 	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
-	served, err := tc.SendManifests(wctx, file, groups, keyringSigner(c, "tenant"), nil)
+	served, err := tc.SendManifests(wctx, file, groups, keyringSigner(c, "tenant"), secrets)
 	wcancel()
 	require.NoError(t, err)
 	require.Len(t, served, 1)
@@ -278,6 +291,14 @@ func TestServingLease(t *testing.T) {
 	require.Contains(t, table.String(), "1/1")
 	require.Len(t, st.Services[0].Workload[0].GPUs, 2)
 	hostPort := st.Services[0].Ports[0].HostPorts[0]
+
+	// The secret reached the workload; the provider stored it only sealed.
+	secretSum := fmt.Sprintf("%x\n", sha256.Sum256([]byte(secrets["web"]["API_KEY"])))
+	require.Equal(t, secretSum, get(t, gw.HTTPClient(), url+"env-sha256/API_KEY"))
+	db, err := os.ReadFile(filepath.Join(d.cfg.DataDir, "workloads.db"))
+	require.NoError(t, err)
+	require.NotContains(t, string(db), secrets["web"]["API_KEY"])
+	require.Contains(t, string(db), sealed.Prefix)
 
 	page := get(t, gw.HTTPClient(), url)
 	require.Contains(t, page, fmt.Sprintf("hello from lease %d, service web, replica 0, gpus [%d,%d]", lease.Id,
@@ -301,13 +322,31 @@ func TestServingLease(t *testing.T) {
 	// A restart never closes a lease: the workload is re-adopted.
 	d.stop()
 	require.Contains(t, get(t, http.DefaultClient, fmt.Sprintf("http://127.0.0.1:%d/", hostPort)), "hello from lease", "the workload outlives the daemon")
-	startDaemon(t, c, prov, d.cfg) // stopped by its cleanup
+	d = startDaemon(t, c, prov, d.cfg)
 	c.Eventually(func() bool {
 		st, err = gw.Status(ctx, lease.Id)
 		return err == nil && st.Ready
 	}, 15)
 	require.Equal(t, hostPort, st.Services[0].Ports[0].HostPorts[0])
 	require.Contains(t, get(t, gw.HTTPClient(), url), "hello from lease")
+
+	// A workload that died while the daemon was down is started again
+	// after the restart, with its secret (opened from the sealed copy).
+	d.stop()
+	workloadID := st.Services[0].Workload[0].ID
+	pidFile, err := os.ReadFile(filepath.Join(d.cfg.DataDir, "workloads", workloadID, "pid"))
+	require.NoError(t, err)
+	var pid int
+	_, err = fmt.Sscanf(string(pidFile), "%d", &pid)
+	require.NoError(t, err)
+	require.NoError(t, syscall.Kill(-pid, syscall.SIGKILL))
+	c.Eventually(func() bool { return portClosed(hostPort) }, 10)
+	startDaemon(t, c, prov, d.cfg) // stopped by its cleanup
+	c.Eventually(func() bool {
+		st, err = gw.Status(ctx, lease.Id)
+		return err == nil && st.Ready
+	}, 15)
+	require.Equal(t, secretSum, get(t, gw.HTTPClient(), url+"env-sha256/API_KEY"))
 	l, err := c.Market.Lease(ctx, &types.QueryLeaseRequest{Id: lease.Id})
 	require.NoError(t, err)
 	require.Equal(t, types.LeaseActive, l.Lease.State)

@@ -31,6 +31,7 @@ const (
 	flagWait        = "wait"
 	flagWaitTimeout = "wait-timeout"
 	flagSecret      = "secret"
+	flagTTL         = "ttl"
 	flagService     = "service"
 	flagReplica     = "replica"
 	flagTail        = "tail"
@@ -68,7 +69,7 @@ func TenantCommand() *cobra.Command {
 		Short: "Tenant client: deploy from a file, watch the auctions, top up",
 		RunE:  client.ValidateCmd,
 	}
-	cmd.AddCommand(tenantDeployCmd(), tenantStatusCmd(), tenantLogsCmd(), tenantTopUpCmd())
+	cmd.AddCommand(tenantDeployCmd(), tenantStatusCmd(), tenantLogsCmd(), tenantIngressTokenCmd(), tenantTopUpCmd())
 	return cmd
 }
 
@@ -274,6 +275,46 @@ func tenantLogsCmd() *cobra.Command {
 	cmd.Flags().Int(flagReplica, 0, "the replica")
 	cmd.Flags().Int(flagTail, 100, "the last N lines (0: all)")
 	cmd.Flags().Bool(flagFollow, false, "keep streaming what it writes")
+	flags.AddQueryFlagsToCmd(cmd)
+	addKeyFlags(cmd)
+	return cmd
+}
+
+func tenantIngressTokenCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "ingress-token <lease-id>",
+		Short: "An access token for a private or confidential lease's service URLs (Authorization: Bearer)",
+		Long: `Prints a lease token with scope ingress, signed by the tenant's key: send it as
+"Authorization: Bearer <token>" to the lease's service URLs (tenant status shows them).
+Unlike the other lease tokens it is reusable until it expires (--ttl, at most 10m).`,
+		Example: `curl --cacert <provider cert> -H "Authorization: Bearer $(daitd tenant ingress-token 3 --from tenant)" https://provider.example:8443/lease/3/web/8080/`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := strconv.ParseUint(args[0], 10, 64)
+			if err != nil {
+				return fmt.Errorf("lease id %q: %w", args[0], err)
+			}
+			clientCtx, err := client.GetClientTxContext(cmd)
+			if err != nil {
+				return err
+			}
+			if clientCtx.FromName == "" {
+				return fmt.Errorf("--from is required: the lease's tenant signs the token")
+			}
+			ttl, _ := cmd.Flags().GetDuration(flagTTL)
+			if ttl <= 0 || ttl > leasetoken.MaxLifetime {
+				return fmt.Errorf("--ttl %s: want more than 0 and at most %s", ttl, leasetoken.MaxLifetime)
+			}
+			c := tenant.New(clientCtx.GetFromAddress().String(), types.NewQueryClient(clientCtx), nil, nil)
+			tok, err := c.IngressToken(cmd.Context(), id, keyringSigner(clientCtx), ttl)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(cmd.OutOrStdout(), tok)
+			return err
+		},
+	}
+	cmd.Flags().Duration(flagTTL, leasetoken.MaxLifetime, "how long the token is valid (at most 10m)")
 	flags.AddQueryFlagsToCmd(cmd)
 	addKeyFlags(cmd)
 	return cmd
