@@ -244,10 +244,7 @@ func newServing(ctx context.Context, cfg Config, inv inventory.Config, chain *pr
 		_ = store.Close()
 		return nil, errors.New("the gateway certificate's key is not ECDSA: delete <data_dir>/gateway to make a new one")
 	}
-	pools := map[string][]int{}
-	for _, p := range inv.GPUs {
-		pools[p.Class] = p.Indices
-	}
+	pools := inv.GPUIndices()
 	mgr, err := serving.New(ctx, cfg.Serving, serving.Deps{
 		Provider: owner, Chain: chain, Runtime: rt, Store: store, GPUIndices: pools, Logger: log,
 		SecretKey: key,

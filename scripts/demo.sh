@@ -145,6 +145,10 @@ for g in 0 1; do
   note "  GET -> $page"
   case "$page" in "hello from lease $lease"*) ;; *) echo "demo: FAIL: $url did not answer with the service's page" >&2; exit 1 ;; esac
 done
+case "$(fetch "$(jq -r '.groups[0].served.services[0].ports[0].url' <<<"$status")")" in
+  *"gpus ["[0-9]*,[0-9]*"]"*) note "the trainer sees its own two GPUs (CUDA_VISIBLE_DEVICES)" ;;
+  *) echo "demo: FAIL: the trainer was not given its two GPUs" >&2; exit 1 ;;
+esac
 trainer_lease=$(jq -r '.groups[0].lease.id' <<<"$status")
 trainer_url=$(jq -r '.groups[0].served.services[0].ports[0].url' <<<"$status")
 trainer_port=$(jq -r '.groups[0].served.services[0].ports[0].host_ports[0]' <<<"$status")

@@ -64,6 +64,36 @@ type Config struct {
 	StorageGB uint64    `yaml:"storage_gb"`
 }
 
+// GPUIndices are the host GPU indices of each pool (class): a pool's own
+// indices when the config (or nvidia-smi) lists them, otherwise the lowest
+// indices no pool lists, taken in config order, so two pools never share
+// a GPU. For a valid config.
+func (c Config) GPUIndices() map[string][]int {
+	listed := map[int]bool{}
+	for _, p := range c.GPUs {
+		for _, x := range p.Indices {
+			listed[x] = true
+		}
+	}
+	out := make(map[string][]int, len(c.GPUs))
+	next := 0
+	for _, p := range c.GPUs {
+		if len(p.Indices) > 0 {
+			out[p.Class] = append([]int(nil), p.Indices...)
+			continue
+		}
+		idx := make([]int, 0, p.Count)
+		for uint32(len(idx)) < p.Count {
+			if !listed[next] {
+				idx = append(idx, next)
+			}
+			next++
+		}
+		out[p.Class] = idx
+	}
+	return out
+}
+
 // Validate checks the config; every group needs CPU and memory, so both must
 // be positive. Storage may be zero.
 func (c Config) Validate() error {

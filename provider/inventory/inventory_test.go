@@ -187,3 +187,16 @@ func TestRatioCmp(t *testing.T) {
 		require.Equal(t, -tc.want, tc.b.Cmp(tc.a))
 	}
 }
+
+// Pools without listed indices get the lowest indices no pool lists, in
+// config order; listed ones keep theirs.
+func TestGPUIndices(t *testing.T) {
+	cfg := inventory.Config{GPUs: []inventory.GPUPool{
+		{Class: "hopper", Count: 3, MemoryGB: 80},
+		{Class: "ada", Count: 2, MemoryGB: 48, Indices: []int{1, 4}},
+		{Class: "ampere", Count: 2, MemoryGB: 24},
+	}, CPUMillis: 1, MemoryMB: 1}
+	require.NoError(t, cfg.Validate())
+	require.Equal(t, map[string][]int{"hopper": {0, 2, 3}, "ada": {1, 4}, "ampere": {5, 6}}, cfg.GPUIndices())
+	require.Empty(t, inventory.Config{}.GPUIndices())
+}
