@@ -37,6 +37,7 @@ import (
 	upgradekeeper "github.com/cosmos/cosmos-sdk/x/upgrade/keeper"
 
 	marketkeeper "github.com/daitchain/daitchain/x/computemarket/keeper"
+	orderbookkeeper "github.com/daitchain/daitchain/x/orderbook/keeper"
 )
 
 // DefaultNodeHome is where daitd keeps its data unless --home says otherwise.
@@ -78,6 +79,7 @@ type App struct {
 	EvidenceKeeper evidencekeeper.Keeper
 	UpgradeKeeper  *upgradekeeper.Keeper
 	MarketKeeper   marketkeeper.Keeper
+	OrderBook      orderbookkeeper.Keeper
 
 	sm *module.SimulationManager
 }
@@ -112,6 +114,7 @@ func newApp(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.A
 		&app.EvidenceKeeper,
 		&app.UpgradeKeeper,
 		&app.MarketKeeper,
+		&app.OrderBook,
 	); err != nil {
 		panic(err)
 	}

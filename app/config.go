@@ -46,6 +46,8 @@ import (
 
 	_ "github.com/daitchain/daitchain/x/computemarket" // registers the module
 	markettypes "github.com/daitchain/daitchain/x/computemarket/types"
+	_ "github.com/daitchain/daitchain/x/orderbook" // registers the module
+	orderbooktypes "github.com/daitchain/daitchain/x/orderbook/types"
 )
 
 // Name is the application name.
@@ -69,6 +71,7 @@ var moduleAccPerms = []*authmodulev1.ModuleAccountPermission{
 	{Account: stakingtypes.KeyRotationFeePoolName, Permissions: []string{authtypes.Burner}},
 	{Account: govtypes.ModuleName, Permissions: []string{authtypes.Burner}},
 	{Account: markettypes.ModuleName},
+	{Account: orderbooktypes.ModuleName},
 }
 
 // blockedAccounts may not receive funds by plain transfers; the market's
@@ -81,6 +84,7 @@ var blockedAccounts = []string{
 	stakingtypes.NotBondedPoolName,
 	stakingtypes.KeyRotationFeePoolName,
 	markettypes.ModuleName,
+	orderbooktypes.ModuleName,
 }
 
 // AppConfig is the depinject configuration of the whole app.
@@ -122,6 +126,7 @@ func modules() []*appv1alpha1.ModuleConfig {
 					govtypes.ModuleName,
 					stakingtypes.ModuleName,
 					markettypes.ModuleName,
+					orderbooktypes.ModuleName,
 				},
 				InitGenesis: []string{
 					authtypes.ModuleName,
@@ -136,6 +141,7 @@ func modules() []*appv1alpha1.ModuleConfig {
 					consensustypes.ModuleName,
 					upgradetypes.ModuleName,
 					markettypes.ModuleName,
+					orderbooktypes.ModuleName,
 				},
 				OverrideStoreKeys: []*runtimev1alpha1.StoreKeyConfig{
 					{ModuleName: authtypes.ModuleName, KvStoreKey: "acc"},
@@ -172,6 +178,8 @@ func modules() []*appv1alpha1.ModuleConfig {
 		// Software upgrades; the authority defaults to the gov module account.
 		{Name: upgradetypes.ModuleName, Config: appconfig.WrapAny(&upgrademodulev1.Module{})},
 		{Name: markettypes.ModuleName, Config: appconfig.WrapAny(&markettypes.Module{})},
+		// Standing offers and market data (ADR 0007).
+		{Name: orderbooktypes.ModuleName, Config: appconfig.WrapAny(&orderbooktypes.Module{})},
 	}
 }
 

@@ -32,6 +32,7 @@ import (
 	"github.com/daitchain/daitchain/internal/chainclient"
 	"github.com/daitchain/daitchain/x/computemarket"
 	"github.com/daitchain/daitchain/x/computemarket/types"
+	"github.com/daitchain/daitchain/x/orderbook"
 )
 
 // Chain is a running one-validator network.
@@ -119,6 +120,7 @@ func Start(t testing.TB, editParams func(*types.Params), opts ...Option) *Chain 
 		// upgrade-info.json there and not in the working directory.
 		opts := simtestutil.AppOptionsMap{
 			computemarket.FlagInvariantCheckPeriod: s.invariantPeriod,
+			orderbook.FlagInvariantCheckPeriod:     s.invariantPeriod,
 			flags.FlagHome:                         val.GetCtx().Config.RootDir,
 		}
 		return app.New(val.GetCtx().Logger, dbm.NewMemDB(), true, opts,

@@ -99,3 +99,21 @@ func (k Keeper) checkProviderTier(ctx context.Context, params types.Params, owne
 	}
 	return nil
 }
+
+// RequireActiveProvider is what x/orderbook asks before it takes an offer
+// (ADR 0007): owner is a registered provider whose bonded stake still
+// meets the provider tier. The errors are this module's.
+func (k Keeper) RequireActiveProvider(ctx context.Context, owner sdk.AccAddress) error {
+	registered, err := k.providers.Has(ctx, owner)
+	if err != nil {
+		return err
+	}
+	if !registered {
+		return errorsmod.Wrapf(types.ErrProviderNotFound, "%s: register with create-provider first", owner)
+	}
+	params, err := k.params.Get(ctx)
+	if err != nil {
+		return err
+	}
+	return k.checkProviderTier(ctx, params, owner)
+}

@@ -1,0 +1,162 @@
+// Package keeper is x/orderbook's state machine: offers, the book index,
+// expiries and market data (ADR 0007). It never panics on input: every
+// refusal is a registered error and changes nothing.
+package keeper
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"cosmossdk.io/collections"
+	"cosmossdk.io/core/address"
+	"cosmossdk.io/core/store"
+	errorsmod "cosmossdk.io/errors"
+	"cosmossdk.io/math"
+
+	"github.com/cosmos/cosmos-sdk/codec"
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	"github.com/cosmos/gogoproto/proto"
+
+	"github.com/daitchain/daitchain/x/orderbook/types"
+)
+
+// BookKey orders a class's open offers: (class, unit price, priced
+// height, offer id): ascending price, then time, then id.
+type BookKey = collections.Quad[string, uint64, int64, uint64]
+
+// Keeper holds all state of x/orderbook.
+type Keeper struct {
+	addressCodec address.Codec
+	authority    string
+	bank         types.BankKeeper
+	providers    types.ProviderKeeper
+
+	Schema collections.Schema
+
+	params   collections.Item[types.Params]
+	offerSeq collections.Sequence
+	// key: offer id | value: Offer (open and closed)
+	offers collections.Map[uint64, types.Offer]
+	// the OPEN offers with units available
+	book collections.KeySet[BookKey]
+	// key: (provider, offer id) | a provider's OPEN offers
+	byProvider collections.KeySet[collections.Pair[sdk.AccAddress, uint64]]
+	// key: (height, offer id) | OPEN offers that expire at that height
+	expiry collections.KeySet[collections.Pair[int64, uint64]]
+	// key: class | value: its market data and open interest
+	markets collections.Map[string, types.MarketStats]
+}
+
+// NewKeeper builds the keeper; authority may change the params.
+func NewKeeper(cdc codec.BinaryCodec, ac address.Codec, ss store.KVStoreService, authority string,
+	bank types.BankKeeper, providers types.ProviderKeeper,
+) Keeper {
+	sb := collections.NewSchemaBuilder(ss)
+	k := Keeper{
+		addressCodec: ac, authority: authority, bank: bank, providers: providers,
+		params:   collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
+		offerSeq: collections.NewSequence(sb, types.OfferSeqKey, "offer_seq"),
+		offers:   collections.NewMap(sb, types.OffersKey, "offers", collections.Uint64Key, codec.CollValue[types.Offer](cdc)),
+		book: collections.NewKeySet(sb, types.BookKey, "book",
+			collections.QuadKeyCodec(collections.StringKey, collections.Uint64Key, collections.Int64Key, collections.Uint64Key)),
+		byProvider: collections.NewKeySet(sb, types.ByProviderKey, "by_provider",
+			collections.PairKeyCodec(sdk.AccAddressKey, collections.Uint64Key)),
+		expiry:  collections.NewKeySet(sb, types.ExpiryKey, "expiry", collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
+		markets: collections.NewMap(sb, types.MarketsKey, "markets", collections.StringKey, codec.CollValue[types.MarketStats](cdc)),
+	}
+	schema, err := sb.Build()
+	if err != nil {
+		panic(fmt.Errorf("orderbook schema: %w", err)) // a programming error, at start
+	}
+	k.Schema = schema
+	return k
+}
+
+// Authority is the params authority.
+func (k Keeper) Authority() string { return k.authority }
+
+// GetParams returns the params.
+func (k Keeper) GetParams(ctx context.Context) (types.Params, error) { return k.params.Get(ctx) }
+
+// SetParams validates and stores the params.
+func (k Keeper) SetParams(ctx context.Context, p types.Params) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	return k.params.Set(ctx, p)
+}
+
+// GetOffer returns an offer.
+func (k Keeper) GetOffer(ctx context.Context, id uint64) (types.Offer, error) {
+	o, err := k.offers.Get(ctx, id)
+	if errors.Is(err, collections.ErrNotFound) {
+		return o, errorsmod.Wrapf(types.ErrOfferNotFound, "offer %d", id)
+	}
+	return o, err
+}
+
+func bookKey(o types.Offer) BookKey {
+	return collections.Join4(o.Unit.Class(), o.Price.Amount.Uint64(), o.PricedHeight, o.Id)
+}
+
+// market reads a class's market data, empty when it has none yet.
+func (k Keeper) market(ctx context.Context, class string) (types.MarketStats, error) {
+	m, err := k.markets.Get(ctx, class)
+	if errors.Is(err, collections.ErrNotFound) {
+		return types.MarketStats{Class: class, LastPrice: math.ZeroInt()}, nil
+	}
+	return m, err
+}
+
+// index puts an OPEN offer with units available in the book and counts it
+// in its class's open interest; unindex undoes it. Both run on the offer
+// as stored.
+func (k Keeper) index(ctx context.Context, o types.Offer) error {
+	if o.State != types.OfferOpen || o.Available == 0 {
+		return nil
+	}
+	if err := k.book.Set(ctx, bookKey(o)); err != nil {
+		return err
+	}
+	return k.openInterest(ctx, o.Unit.Class(), 1, int64(o.Available))
+}
+
+func (k Keeper) unindex(ctx context.Context, o types.Offer) error {
+	if o.State != types.OfferOpen || o.Available == 0 {
+		return nil
+	}
+	if err := k.book.Remove(ctx, bookKey(o)); err != nil {
+		return err
+	}
+	return k.openInterest(ctx, o.Unit.Class(), -1, -int64(o.Available))
+}
+
+func (k Keeper) openInterest(ctx context.Context, class string, offers int32, units int64) error {
+	m, err := k.market(ctx, class)
+	if err != nil {
+		return err
+	}
+	no := int64(m.OpenOffers) + int64(offers)
+	nu := int64(m.OpenUnits) + units //nolint:gosec // open units are bounded by offers x max capacity
+	if no < 0 || nu < 0 || no > int64(^uint32(0)) {
+		return errorsmod.Wrapf(types.ErrInvariantBroken, "open interest of %s would be %d offers, %d units", class, no, nu)
+	}
+	m.OpenOffers, m.OpenUnits = uint32(no), uint64(nu)
+	return k.markets.Set(ctx, class, m)
+}
+
+// replace stores o in place of old, keeping the indexes right.
+func (k Keeper) replace(ctx context.Context, old, o types.Offer) error {
+	if err := k.unindex(ctx, old); err != nil {
+		return err
+	}
+	if err := k.offers.Set(ctx, o.Id, o); err != nil {
+		return err
+	}
+	return k.index(ctx, o)
+}
+
+func emit(ctx context.Context, ev proto.Message) error {
+	return sdk.UnwrapSDKContext(ctx).EventManager().EmitTypedEvent(ev)
+}

@@ -1,0 +1,99 @@
+package keeper
+
+import (
+	"context"
+
+	"cosmossdk.io/collections"
+	errorsmod "cosmossdk.io/errors"
+	"cosmossdk.io/math"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+
+	"github.com/daitchain/daitchain/x/orderbook/types"
+)
+
+// The OfferBook side of ADR 0007: what x/computemarket's matcher asks.
+
+// WalkOffers calls fn on the OPEN offers of class with units available and
+// a unit price at most maxPrice, cheapest first (then earliest priced,
+// then lowest id), until fn returns stop or limit offers were visited.
+// Bounded by limit.
+func (k Keeper) WalkOffers(ctx context.Context, class string, maxPrice uint64, limit int, fn func(types.Offer) (stop bool, err error)) error {
+	it, err := k.book.Iterate(ctx, new(collections.Range[BookKey]).
+		StartInclusive(collections.Join4(class, uint64(0), int64(-1<<63), uint64(0))).
+		EndInclusive(collections.Join4(class, maxPrice, int64(1<<63-1), ^uint64(0))))
+	if err != nil {
+		return err
+	}
+	defer func() { _ = it.Close() }()
+	for n := 0; it.Valid() && n < limit; it.Next() {
+		key, err := it.Key()
+		if err != nil {
+			return err
+		}
+		o, err := k.GetOffer(ctx, key.K4())
+		if err != nil {
+			return err
+		}
+		n++
+		stop, err := fn(o)
+		if err != nil || stop {
+			return err
+		}
+	}
+	return nil
+}
+
+// Fill takes units of an OPEN offer for a lease.
+func (k Keeper) Fill(ctx context.Context, id uint64, units uint32) (types.Offer, error) {
+	o, err := k.GetOffer(ctx, id)
+	if err != nil {
+		return o, err
+	}
+	if o.State != types.OfferOpen {
+		return o, errorsmod.Wrapf(types.ErrOfferClosed, "offer %d", id)
+	}
+	if units == 0 || units > o.Available {
+		return o, errorsmod.Wrapf(types.ErrInsufficientUnits, "offer %d has %d units available, %d asked", id, o.Available, units)
+	}
+	n := o
+	n.Available -= units
+	return n, k.replace(ctx, o, n)
+}
+
+// Release gives back units a closed lease held. On a closed offer they
+// only leave the taken tally; an open offer can sell them again.
+func (k Keeper) Release(ctx context.Context, id uint64, units uint32) error {
+	o, err := k.GetOffer(ctx, id)
+	if err != nil {
+		return err
+	}
+	if uint64(o.Available)+uint64(units) > uint64(o.Capacity) {
+		return errorsmod.Wrapf(types.ErrInvariantBroken, "offer %d: releasing %d units would make %d available of %d", id, units, uint64(o.Available)+uint64(units), o.Capacity)
+	}
+	n := o
+	n.Available += units
+	return k.replace(ctx, o, n)
+}
+
+// RecordTrade adds a match to its class's market data: notional = price
+// per block per unit x units, quantity in the class's normalisation unit.
+// A trade the market data cannot take is refused with ErrMarketData.
+func (k Keeper) RecordTrade(ctx context.Context, class string, notional math.Int, quantity uint64) error {
+	if _, _, err := types.ParseClass(class); err != nil {
+		return errorsmod.Wrapf(types.ErrInvalidClass, "%v", err)
+	}
+	params, err := k.params.Get(ctx)
+	if err != nil {
+		return err
+	}
+	m, err := k.market(ctx, class)
+	if err != nil {
+		return err
+	}
+	t := types.Trade{Height: sdk.UnwrapSDKContext(ctx).BlockHeight(), Notional: notional, Quantity: quantity}
+	if err := m.Record(t, params.BucketBlocks, params.HistoryBuckets); err != nil {
+		return errorsmod.Wrapf(types.ErrMarketData, "%v", err)
+	}
+	return k.markets.Set(ctx, class, m)
+}
