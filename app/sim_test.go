@@ -43,21 +43,23 @@ import (
 	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
 
 	"github.com/daitchain/daitchain/app"
+	"github.com/daitchain/daitchain/internal/simcheck"
 	"github.com/daitchain/daitchain/x/computemarket"
 	marketkeeper "github.com/daitchain/daitchain/x/computemarket/keeper"
-	marketsim "github.com/daitchain/daitchain/x/computemarket/simulation"
 	markettypes "github.com/daitchain/daitchain/x/computemarket/types"
+	"github.com/daitchain/daitchain/x/orderbook"
 )
 
 func init() {
 	simcli.GetSimulatorFlags()
 }
 
-// everyBlock turns on the computemarket invariant check at every height.
+// everyBlock turns on the computemarket and orderbook invariant checks at
+// every height.
 type everyBlock struct{ servertypes.AppOptions }
 
 func (o everyBlock) Get(key string) any {
-	if key == computemarket.FlagInvariantCheckPeriod {
+	if key == computemarket.FlagInvariantCheckPeriod || key == orderbook.FlagInvariantCheckPeriod {
 		return 1
 	}
 	return o.AppOptions.Get(key)
@@ -131,7 +133,7 @@ func TestFullAppSimulation(t *testing.T) {
 	total := marketCounts{}
 	runSeeds := seeds(t)
 	t.Cleanup(func() {
-		t.Logf("computemarket messages delivered, by outcome:\n%s", marketsim.Outcomes())
+		t.Logf("messages delivered, by outcome:\n%s", simcheck.Outcomes())
 		t.Logf("market state at the end, all seeds: %s", total)
 		if len(runSeeds) < minActivitySeeds {
 			t.Logf("%d seed(s): the market-activity check needs %d", len(runSeeds), minActivitySeeds)

@@ -3,23 +3,17 @@ package simulation
 import (
 	"context"
 	"crypto/sha256"
-	"errors"
 	"fmt"
-	"maps"
 	"math/big"
 	"math/rand"
-	"slices"
-	"strings"
-	"sync"
 
-	errorsmod "cosmossdk.io/errors"
 	"cosmossdk.io/math"
 
 	"github.com/cosmos/cosmos-sdk/testutil/simsx"
 	sdk "github.com/cosmos/cosmos-sdk/types"
-	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 	"github.com/cosmos/cosmos-sdk/types/query"
 
+	"github.com/daitchain/daitchain/internal/simcheck"
 	"github.com/daitchain/daitchain/x/computemarket/keeper"
 	"github.com/daitchain/daitchain/x/computemarket/types"
 )
@@ -87,136 +81,6 @@ func (f Factories) Operations() []Operation {
 const all = 1_000
 
 func page() *query.PageRequest { return &query.PageRequest{Limit: all} }
-
-// expect dry-runs msg on a branch of the block's state that is thrown away
-// and returns what the delivered transaction must do.
-// A delivered tx that reached baseapp's panic recovery (code 111222) fails
-// the simulation whatever the dry run said: no transaction may panic.
-func expect[T sdk.Msg, R any](ctx context.Context, run func(context.Context, T) (R, error), msg T) simsx.SimDeliveryResultHandler {
-	check := expectOutcome(ctx, run, msg)
-	name := sdk.MsgTypeURL(msg)
-	return func(got error) error {
-		if errors.Is(got, sdkerrors.ErrPanic) {
-			return fmt.Errorf("%s reached baseapp's panic recovery: %w", name, got)
-		}
-		return check(got)
-	}
-}
-
-func expectOutcome[T sdk.Msg, R any](ctx context.Context, run func(context.Context, T) (R, error), msg T) simsx.SimDeliveryResultHandler {
-	want := dryRun(ctx, run, msg)
-	name := sdk.MsgTypeURL(msg)
-	if want == nil {
-		return func(got error) error {
-			if got == nil {
-				outcomes.add(name, "ok")
-			}
-			return got
-		}
-	}
-	wantSpace, wantCode, _ := errorsmod.ABCIInfo(want, false)
-	if wantSpace == errorsmod.UndefinedCodespace {
-		return func(error) error {
-			return fmt.Errorf("%s was refused with an unregistered error: %w", name, want)
-		}
-	}
-	return func(got error) error {
-		if got == nil {
-			return fmt.Errorf("%s: the dry run failed with %q, the delivered tx succeeded", name, want)
-		}
-		gotSpace, gotCode, _ := errorsmod.ABCIInfo(got, false)
-		if gotSpace != wantSpace || gotCode != wantCode {
-			return fmt.Errorf("%s: the dry run failed with %s/%d (%v), the delivered tx with %s/%d (%v)",
-				name, wantSpace, wantCode, want, gotSpace, gotCode, got)
-		}
-		outcomes.add(name, fmt.Sprintf("refused %s/%d: %s", gotSpace, gotCode, rootCause(got)))
-		return nil
-	}
-}
-
-// dryRun runs msg on a branch of the state that is never written.
-func dryRun[T sdk.Msg, R any](ctx context.Context, run func(context.Context, T) (R, error), msg T) error {
-	branch, _ := sdk.UnwrapSDKContext(ctx).CacheContext()
-	_, err := run(branch, msg)
-	return err
-}
-
-// rootCause is the description of the registered error under the wraps.
-func rootCause(err error) string {
-	for {
-		next := errors.Unwrap(err)
-		if next == nil {
-			return err.Error()
-		}
-		err = next
-	}
-}
-
-// outcomes counts how the delivered messages ended, over every simulation
-// run in the process: the simulation's own summary counts a refusal that
-// was expected as a success.
-var outcomes = &outcomeCounter{n: map[string]map[string]int{}}
-
-type outcomeCounter struct {
-	mu sync.Mutex
-	n  map[string]map[string]int // msg type URL -> outcome -> count
-}
-
-func (c *outcomeCounter) add(msg, outcome string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.n[msg] == nil {
-		c.n[msg] = map[string]int{}
-	}
-	c.n[msg][outcome]++
-}
-
-// Outcomes reports, per message type, how many delivered messages
-// succeeded and how many were refused with each registered error.
-func Outcomes() string {
-	outcomes.mu.Lock()
-	defer outcomes.mu.Unlock()
-	var b strings.Builder
-	for _, msg := range slices.Sorted(maps.Keys(outcomes.n)) {
-		fmt.Fprintf(&b, "%s\n", msg)
-		for _, o := range slices.Sorted(maps.Keys(outcomes.n[msg])) {
-			fmt.Fprintf(&b, "  %6d  %s\n", outcomes.n[msg][o], o)
-		}
-	}
-	return b.String()
-}
-
-// signer is the account of owner, or one time in ten a stranger: every
-// message checks who sent it.
-func signer(data *simsx.ChainDataSource, reporter simsx.SimulationReporter, owner string) simsx.SimAccount {
-	if data.Rand().Intn(10) == 0 {
-		return data.AnyAccount(reporter, simsx.ExcludeAddresses(owner))
-	}
-	return data.GetAccount(reporter, owner)
-}
-
-// pick returns a random element, or skips the operation when there is none.
-func pick[T any](data *simsx.ChainDataSource, reporter simsx.SimulationReporter, xs []T, what string) (T, bool) {
-	var zero T
-	if len(xs) == 0 {
-		reporter.Skipf("no %s", what)
-		return zero, false
-	}
-	return xs[data.Rand().Intn(len(xs))], true
-}
-
-// reserve keeps amount out of the random fees, so that a message that
-// moves money fails only for the reasons the keeper gives.
-func reserve(acc *simsx.SimAccount, reporter simsx.SimulationReporter, amount sdk.Coin) bool {
-	if !amount.IsPositive() {
-		return true
-	}
-	if !acc.LiquidBalance().BlockAmount(amount) {
-		reporter.Skipf("%s cannot pay %s", acc.AddressBech32, amount)
-		return false
-	}
-	return true
-}
 
 func (f Factories) params(ctx context.Context, reporter simsx.SimulationReporter) (types.Params, bool) {
 	res, err := f.q.Params(ctx, &types.QueryParamsRequest{})
@@ -405,34 +269,34 @@ func (f Factories) CreateGroup() simsx.FactoryMethodWithDeliveryResultHandler[*t
 		if !ok {
 			return nil, nil, nil
 		}
-		d, ok := pick(data, reporter, f.activeDeployments(ctx), "active deployment")
+		d, ok := simcheck.Pick(data, reporter, f.activeDeployments(ctx), "active deployment")
 		if !ok {
 			return nil, nil, nil
 		}
 		r := data.Rand()
 		msg := &types.MsgCreateGroup{DeploymentId: d.Id, Group: spec(r, p, fmt.Sprintf("added-%d", r.Intn(1_000)))}
-		from := signer(data, reporter, d.Owner)
-		if reporter.IsSkipped() || !reserve(&from, reporter, msg.Group.Deposit) {
+		from := simcheck.Signer(data, reporter, d.Owner)
+		if reporter.IsSkipped() || !simcheck.Reserve(&from, reporter, msg.Group.Deposit) {
 			return nil, nil, nil
 		}
 		msg.Owner = from.AddressBech32
-		return []simsx.SimAccount{from}, msg, expect(ctx, f.srv.CreateGroup, msg)
+		return []simsx.SimAccount{from}, msg, simcheck.Expect(ctx, f.srv.CreateGroup, msg)
 	}
 }
 
 // UpdateDeployment: the owner publishes a new manifest version.
 func (f Factories) UpdateDeployment() simsx.FactoryMethodWithDeliveryResultHandler[*types.MsgUpdateDeployment] {
 	return func(ctx context.Context, data *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgUpdateDeployment, simsx.SimDeliveryResultHandler) {
-		d, ok := pick(data, reporter, f.activeDeployments(ctx), "active deployment")
+		d, ok := simcheck.Pick(data, reporter, f.activeDeployments(ctx), "active deployment")
 		if !ok {
 			return nil, nil, nil
 		}
-		from := signer(data, reporter, d.Owner)
+		from := simcheck.Signer(data, reporter, d.Owner)
 		if reporter.IsSkipped() {
 			return nil, nil, nil
 		}
 		msg := &types.MsgUpdateDeployment{Owner: from.AddressBech32, DeploymentId: d.Id, Version: version(data.Rand())}
-		return []simsx.SimAccount{from}, msg, expect(ctx, f.srv.UpdateDeployment, msg)
+		return []simsx.SimAccount{from}, msg, simcheck.Expect(ctx, f.srv.UpdateDeployment, msg)
 	}
 }
 
@@ -440,11 +304,11 @@ func (f Factories) UpdateDeployment() simsx.FactoryMethodWithDeliveryResultHandl
 // and deposits are refunded.
 func (f Factories) CloseDeployment() simsx.FactoryMethodWithDeliveryResultHandler[*types.MsgCloseDeployment] {
 	return func(ctx context.Context, data *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgCloseDeployment, simsx.SimDeliveryResultHandler) {
-		d, ok := pick(data, reporter, f.activeDeployments(ctx), "active deployment")
+		d, ok := simcheck.Pick(data, reporter, f.activeDeployments(ctx), "active deployment")
 		if !ok {
 			return nil, nil, nil
 		}
-		from := signer(data, reporter, d.Owner)
+		from := simcheck.Signer(data, reporter, d.Owner)
 		if reporter.IsSkipped() {
 			return nil, nil, nil
 		}
@@ -458,7 +322,7 @@ func (f Factories) CloseDeployment() simsx.FactoryMethodWithDeliveryResultHandle
 // top-up revives a lease that ran dry.
 func (f Factories) DepositDeployment() simsx.FactoryMethodWithDeliveryResultHandler[*types.MsgDepositDeployment] {
 	return func(ctx context.Context, data *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgDepositDeployment, simsx.SimDeliveryResultHandler) {
-		g, ok := pick(data, reporter, f.groups(ctx, types.GroupOpen, types.GroupOrdered, types.GroupMatched, types.GroupPaused), "live group")
+		g, ok := simcheck.Pick(data, reporter, f.groups(ctx, types.GroupOpen, types.GroupOrdered, types.GroupMatched, types.GroupPaused), "live group")
 		if !ok {
 			return nil, nil, nil
 		}
@@ -467,7 +331,7 @@ func (f Factories) DepositDeployment() simsx.FactoryMethodWithDeliveryResultHand
 		if r.Intn(8) == 0 {
 			amount = domainAmount(r.Rand)
 		}
-		from := signer(data, reporter, g.Owner)
+		from := simcheck.Signer(data, reporter, g.Owner)
 		if reporter.IsSkipped() {
 			return nil, nil, nil
 		}
@@ -484,16 +348,16 @@ func groupAction[T sdk.Msg, R any](f Factories, states []types.GroupState, build
 ) simsx.FactoryMethodWithDeliveryResultHandler[T] {
 	return func(ctx context.Context, data *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, T, simsx.SimDeliveryResultHandler) {
 		var zero T
-		g, ok := pick(data, reporter, f.groups(ctx, states...), "group")
+		g, ok := simcheck.Pick(data, reporter, f.groups(ctx, states...), "group")
 		if !ok {
 			return nil, zero, nil
 		}
-		from := signer(data, reporter, g.Owner)
+		from := simcheck.Signer(data, reporter, g.Owner)
 		if reporter.IsSkipped() {
 			return nil, zero, nil
 		}
 		msg := build(from.AddressBech32, g.Id)
-		return []simsx.SimAccount{from}, msg, expect(ctx, run, msg)
+		return []simsx.SimAccount{from}, msg, simcheck.Expect(ctx, run, msg)
 	}
 }
 
@@ -536,7 +400,7 @@ func (f Factories) CreateBid() simsx.FactoryMethodWithDeliveryResultHandler[*typ
 		if !ok {
 			return nil, nil, nil
 		}
-		g, ok := pick(data, reporter, f.groups(ctx, types.GroupOpen, types.GroupOrdered), "open group")
+		g, ok := simcheck.Pick(data, reporter, f.groups(ctx, types.GroupOpen, types.GroupOrdered), "open group")
 		if !ok {
 			return nil, nil, nil
 		}
@@ -552,12 +416,12 @@ func (f Factories) CreateBid() simsx.FactoryMethodWithDeliveryResultHandler[*typ
 		}
 		msg := &types.MsgCreateBid{GroupId: g.Id, Price: sdk.NewCoin(types.Denom, price), Deposit: p.BidMinDeposit}
 		for range 3 {
-			prov, ok := pick(data, reporter, providers, "provider")
+			prov, ok := simcheck.Pick(data, reporter, providers, "provider")
 			if !ok {
 				return nil, nil, nil
 			}
 			msg.Provider = prov.Owner
-			if dryRun(ctx, f.srv.CreateBid, msg) == nil {
+			if simcheck.DryRun(ctx, f.srv.CreateBid, msg) == nil {
 				break
 			}
 		}
@@ -579,11 +443,11 @@ func (f Factories) CloseBid() simsx.FactoryMethodWithDeliveryResultHandler[*type
 		if data.Rand().Intn(4) == 0 {
 			state = types.BidActive
 		}
-		b, ok := pick(data, reporter, f.bids(ctx, types.QueryBidsRequest{State: state}), "bid")
+		b, ok := simcheck.Pick(data, reporter, f.bids(ctx, types.QueryBidsRequest{State: state}), "bid")
 		if !ok {
 			return nil, nil, nil
 		}
-		from := signer(data, reporter, b.Provider)
+		from := simcheck.Signer(data, reporter, b.Provider)
 		if reporter.IsSkipped() {
 			return nil, nil, nil
 		}
@@ -593,14 +457,14 @@ func (f Factories) CloseBid() simsx.FactoryMethodWithDeliveryResultHandler[*type
 			reasons := []types.CloseReason{types.CloseReasonUnspecified, types.CloseReasonProvider, types.CloseReasonManifestTimeout, types.CloseReasonUnhealthy}
 			msg.Reason = reasons[data.Rand().Intn(len(reasons))]
 		}
-		return []simsx.SimAccount{from}, msg, expect(ctx, f.srv.CloseBid, msg)
+		return []simsx.SimAccount{from}, msg, simcheck.Expect(ctx, f.srv.CloseBid, msg)
 	}
 }
 
 // CreateLease: a group's owner accepts an open bid before the auction ends.
 func (f Factories) CreateLease() simsx.FactoryMethodWithDeliveryResultHandler[*types.MsgCreateLease] {
 	return func(ctx context.Context, data *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgCreateLease, simsx.SimDeliveryResultHandler) {
-		b, ok := pick(data, reporter, f.bids(ctx, types.QueryBidsRequest{State: types.BidOpen}), "open bid")
+		b, ok := simcheck.Pick(data, reporter, f.bids(ctx, types.QueryBidsRequest{State: types.BidOpen}), "open bid")
 		if !ok {
 			return nil, nil, nil
 		}
@@ -609,7 +473,7 @@ func (f Factories) CreateLease() simsx.FactoryMethodWithDeliveryResultHandler[*t
 			reporter.Skipf("group %d: %v", b.GroupId, err)
 			return nil, nil, nil
 		}
-		from := signer(data, reporter, g.Group.Owner)
+		from := simcheck.Signer(data, reporter, g.Group.Owner)
 		if reporter.IsSkipped() {
 			return nil, nil, nil
 		}
@@ -622,11 +486,11 @@ func (f Factories) CreateLease() simsx.FactoryMethodWithDeliveryResultHandler[*t
 // its bid).
 func (f Factories) CloseLease() simsx.FactoryMethodWithDeliveryResultHandler[*types.MsgCloseLease] {
 	return func(ctx context.Context, data *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgCloseLease, simsx.SimDeliveryResultHandler) {
-		l, ok := pick(data, reporter, f.liveLeases(ctx), "live lease")
+		l, ok := simcheck.Pick(data, reporter, f.liveLeases(ctx), "live lease")
 		if !ok {
 			return nil, nil, nil
 		}
-		from := signer(data, reporter, l.Tenant)
+		from := simcheck.Signer(data, reporter, l.Tenant)
 		if reporter.IsSkipped() {
 			return nil, nil, nil
 		}
@@ -639,11 +503,11 @@ func (f Factories) CloseLease() simsx.FactoryMethodWithDeliveryResultHandler[*ty
 // three) from all of them.
 func (f Factories) Withdraw() simsx.FactoryMethodWithDeliveryResultHandler[*types.MsgWithdraw] {
 	return func(ctx context.Context, data *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgWithdraw, simsx.SimDeliveryResultHandler) {
-		l, ok := pick(data, reporter, f.liveLeases(ctx), "live lease")
+		l, ok := simcheck.Pick(data, reporter, f.liveLeases(ctx), "live lease")
 		if !ok {
 			return nil, nil, nil
 		}
-		from := signer(data, reporter, l.Provider)
+		from := simcheck.Signer(data, reporter, l.Provider)
 		if reporter.IsSkipped() {
 			return nil, nil, nil
 		}
@@ -673,22 +537,22 @@ func (f Factories) CreateProvider() simsx.FactoryMethodWithDeliveryResultHandler
 				return nil, nil, nil
 			}
 			msg.Owner = from.AddressBech32
-			if dryRun(ctx, f.srv.CreateProvider, msg) == nil {
+			if simcheck.DryRun(ctx, f.srv.CreateProvider, msg) == nil {
 				break
 			}
 		}
-		return []simsx.SimAccount{from}, msg, expect(ctx, f.srv.CreateProvider, msg)
+		return []simsx.SimAccount{from}, msg, simcheck.Expect(ctx, f.srv.CreateProvider, msg)
 	}
 }
 
 // UpdateProvider: a provider changes its host and declared attributes.
 func (f Factories) UpdateProvider() simsx.FactoryMethodWithDeliveryResultHandler[*types.MsgUpdateProvider] {
 	return func(ctx context.Context, data *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgUpdateProvider, simsx.SimDeliveryResultHandler) {
-		prov, ok := pick(data, reporter, f.providers(ctx), "provider")
+		prov, ok := simcheck.Pick(data, reporter, f.providers(ctx), "provider")
 		if !ok {
 			return nil, nil, nil
 		}
-		from := signer(data, reporter, prov.Owner)
+		from := simcheck.Signer(data, reporter, prov.Owner)
 		if reporter.IsSkipped() {
 			return nil, nil, nil
 		}
@@ -699,7 +563,7 @@ func (f Factories) UpdateProvider() simsx.FactoryMethodWithDeliveryResultHandler
 			Attributes: randomAttributes(r.Rand),
 			Info:       prov.Info,
 		}
-		return []simsx.SimAccount{from}, msg, expect(ctx, f.srv.UpdateProvider, msg)
+		return []simsx.SimAccount{from}, msg, simcheck.Expect(ctx, f.srv.UpdateProvider, msg)
 	}
 }
 
@@ -711,27 +575,27 @@ func (f Factories) AuditAttribute() simsx.FactoryMethodWithDeliveryResultHandler
 		if !ok {
 			return nil, nil, nil
 		}
-		auditor, ok := pick(data, reporter, p.AuditorWhitelist, "auditor")
+		auditor, ok := simcheck.Pick(data, reporter, p.AuditorWhitelist, "auditor")
 		if !ok {
 			return nil, nil, nil
 		}
-		prov, ok := pick(data, reporter, f.providers(ctx), "provider")
+		prov, ok := simcheck.Pick(data, reporter, f.providers(ctx), "provider")
 		if !ok {
 			return nil, nil, nil
 		}
-		from := signer(data, reporter, auditor)
+		from := simcheck.Signer(data, reporter, auditor)
 		if reporter.IsSkipped() {
 			return nil, nil, nil
 		}
 		msg := &types.MsgAuditAttribute{Auditor: from.AddressBech32, Provider: prov.Owner, Attributes: randomAttributes(data.Rand().Rand)}
-		return []simsx.SimAccount{from}, msg, expect(ctx, f.srv.AuditAttribute, msg)
+		return []simsx.SimAccount{from}, msg, simcheck.Expect(ctx, f.srv.AuditAttribute, msg)
 	}
 }
 
 // RevokeAttribute: an auditor withdraws some keys of an attestation.
 func (f Factories) RevokeAttribute() simsx.FactoryMethodWithDeliveryResultHandler[*types.MsgRevokeAttribute] {
 	return func(ctx context.Context, data *simsx.ChainDataSource, reporter simsx.SimulationReporter) ([]simsx.SimAccount, *types.MsgRevokeAttribute, simsx.SimDeliveryResultHandler) {
-		prov, ok := pick(data, reporter, f.providers(ctx), "provider")
+		prov, ok := simcheck.Pick(data, reporter, f.providers(ctx), "provider")
 		if !ok {
 			return nil, nil, nil
 		}
@@ -740,20 +604,20 @@ func (f Factories) RevokeAttribute() simsx.FactoryMethodWithDeliveryResultHandle
 			reporter.Skipf("attributes of %s: %v", prov.Owner, err)
 			return nil, nil, nil
 		}
-		rec, ok := pick(data, reporter, res.Records, "attestation")
+		rec, ok := simcheck.Pick(data, reporter, res.Records, "attestation")
 		if !ok {
 			return nil, nil, nil
 		}
-		attr, ok := pick(data, reporter, rec.Attributes, "attribute")
+		attr, ok := simcheck.Pick(data, reporter, rec.Attributes, "attribute")
 		if !ok {
 			return nil, nil, nil
 		}
-		from := signer(data, reporter, rec.Auditor)
+		from := simcheck.Signer(data, reporter, rec.Auditor)
 		if reporter.IsSkipped() {
 			return nil, nil, nil
 		}
 		msg := &types.MsgRevokeAttribute{Auditor: from.AddressBech32, Provider: prov.Owner, Keys: []string{attr.Key}}
-		return []simsx.SimAccount{from}, msg, expect(ctx, f.srv.RevokeAttribute, msg)
+		return []simsx.SimAccount{from}, msg, simcheck.Expect(ctx, f.srv.RevokeAttribute, msg)
 	}
 }
 

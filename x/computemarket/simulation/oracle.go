@@ -12,6 +12,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
 
+	"github.com/daitchain/daitchain/internal/simcheck"
 	"github.com/daitchain/daitchain/x/computemarket/types"
 )
 
@@ -106,7 +107,7 @@ func (f Factories) expectPredicted(ctx context.Context, msg sdk.Msg, p predictio
 			return fmt.Errorf("%s reached baseapp's panic recovery: %w", name, got)
 		}
 		if got != nil && p.tierUnknown && sameError(got, types.ErrProviderTierTooLow) {
-			outcomes.add(name, "refused for the tier (not predicted)")
+			simcheck.Record(name, "refused for the tier (not predicted)")
 			return nil
 		}
 		if p.refuse != nil {
@@ -116,7 +117,7 @@ func (f Factories) expectPredicted(ctx context.Context, msg sdk.Msg, p predictio
 			if !sameError(got, p.refuse) {
 				return fmt.Errorf("%s: the oracle predicts a refusal with %s (%v), the delivered tx failed with %s: %v", name, abciCode(p.refuse), p.refuse, abciCode(got), got)
 			}
-			outcomes.add(name, "refused as predicted: "+rootCause(got))
+			simcheck.Record(name, "refused as predicted: "+simcheck.RootCause(got))
 			return nil
 		}
 		if got != nil {
@@ -130,7 +131,7 @@ func (f Factories) expectPredicted(ctx context.Context, msg sdk.Msg, p predictio
 				return fmt.Errorf("%s: %w", name, err)
 			}
 		}
-		outcomes.add(name, "ok as predicted")
+		simcheck.Record(name, "ok as predicted")
 		return nil
 	}
 }

@@ -127,7 +127,7 @@ func (q queryServer) Market(ctx context.Context, req *types.QueryMarketRequest) 
 	return &types.QueryMarketResponse{
 		Class: req.Class, LastPrice: nonNil(s.Last), LastHeight: s.LastHeight, Vwap: s.VWAP, MinPrice: s.Min, MaxPrice: s.Max,
 		WindowTrades: s.Trades, WindowQuantity: s.Quantity, TotalTrades: m.TotalTrades, TotalQuantity: m.TotalUnits,
-		OpenOffers: m.OpenOffers, OpenUnits: m.OpenUnits, WindowFrom: height - p.Window() + 1,
+		OpenOffers: m.OpenOffers, OpenUnits: m.OpenUnits, WindowFrom: max(height-p.Window()+1, 0),
 	}, nil
 }
 
