@@ -10,11 +10,14 @@ import (
 
 	"github.com/daitchain/daitchain/testutil/chain"
 	"github.com/daitchain/daitchain/x/computemarket/types"
+	obtypes "github.com/daitchain/daitchain/x/orderbook/types"
 )
 
 // BenchmarkGas reports the gas a real node charges for MsgCreateBid,
-// MsgCreateLease and MsgWithdraw (gas is deterministic: run with
-// -benchtime 1x). Goals: a bid below 60k, a withdraw below 100k.
+// MsgCreateLease and MsgWithdraw, and the order book's MsgCreateOffer and
+// MsgUpdateOffer (gas is deterministic: run with -benchtime 1x). Goals: a
+// bid below 60k, a withdraw below 100k, an offer re-pricing at most a bank
+// send (issue 15: ratio <= 1.0).
 func BenchmarkGas(b *testing.B) {
 	c := chain.Start(b, func(p *types.Params) { p.BidDurationBlocks = 100 }, chain.NoInflation())
 	tenant := c.NewAccount("tenant", "", sdk.Coin{})
@@ -26,11 +29,18 @@ func BenchmarkGas(b *testing.B) {
 	c.MustDeliver("provider", stakingtypes.NewMsgDelegate(provider.String(), c.Val.ValAddress.String(), chain.DAIT(2_000)))
 	c.MustDeliver("provider", &types.MsgCreateProvider{Owner: provider.String(), HostUri: "https://p.example.com"})
 	version := sha256.Sum256([]byte("gas"))
+	unit := obtypes.ResourceUnit{GpuClass: "hopper", GpuMemoryGb: 80, Gpus: 1, CpuMillis: 8000, MemoryMb: 64000}
+	res := c.MustDeliver("provider", &obtypes.MsgCreateOffer{Provider: provider.String(), Unit: unit, Price: udait(2_000), Capacity: 8})
+	createOffer := res.GasUsed
+	var offer obtypes.MsgCreateOfferResponse
+	if err := unpackResponse(c, res, &offer); err != nil {
+		b.Fatal(err)
+	}
 
-	var bid, lease, withdraw, deploy, send int64
+	var bid, lease, withdraw, deploy, send, updateOffer int64
 	for i := 0; i < b.N; i++ {
 		// A plain transfer, for scale: the tx overhead every message pays.
-		res := c.MustDeliver("tenant", banktypes.NewMsgSend(tenant, provider, sdk.NewCoins(udait(1))))
+		res = c.MustDeliver("tenant", banktypes.NewMsgSend(tenant, provider, sdk.NewCoins(udait(1))))
 		send += res.GasUsed
 		res = c.MustDeliver("tenant", &types.MsgCreateDeployment{Owner: tenant.String(), Version: version[:], Groups: []types.GroupSpec{group("g", 5_000)}})
 		deploy += res.GasUsed
@@ -54,6 +64,9 @@ func BenchmarkGas(b *testing.B) {
 		res = c.MustDeliver("provider", &types.MsgWithdraw{Provider: provider.String(), LeaseId: leased.LeaseId})
 		withdraw += res.GasUsed
 		c.MustDeliver("tenant", &types.MsgCloseDeployment{Owner: tenant.String(), DeploymentId: created.DeploymentId})
+		// A re-pricing, as the daemon's dynamic pricing sends it.
+		res = c.MustDeliver("provider", &obtypes.MsgUpdateOffer{Provider: provider.String(), OfferId: offer.OfferId, Price: udait(int64(2_001 + i)), Capacity: 8})
+		updateOffer += res.GasUsed
 	}
 	n := float64(b.N)
 	b.ReportMetric(float64(bid)/n, "gas/bid")
@@ -61,4 +74,7 @@ func BenchmarkGas(b *testing.B) {
 	b.ReportMetric(float64(withdraw)/n, "gas/withdraw")
 	b.ReportMetric(float64(deploy)/n, "gas/create-deployment")
 	b.ReportMetric(float64(send)/n, "gas/bank-send")
+	b.ReportMetric(float64(createOffer), "gas/create-offer")
+	b.ReportMetric(float64(updateOffer)/n, "gas/update-offer")
+	b.ReportMetric(float64(updateOffer)/float64(send), "update-offer/bank-send")
 }
