@@ -14,6 +14,7 @@ import (
 	"github.com/daitchain/daitchain/provider/engine"
 	"github.com/daitchain/daitchain/provider/gateway"
 	"github.com/daitchain/daitchain/provider/inventory"
+	"github.com/daitchain/daitchain/provider/offers"
 	"github.com/daitchain/daitchain/provider/pricing"
 	"github.com/daitchain/daitchain/provider/runtime"
 	"github.com/daitchain/daitchain/provider/serving"
@@ -35,6 +36,9 @@ type Config struct {
 	Serving serving.Config `yaml:"serving"`
 	// Runtime runs the workloads.
 	Runtime RuntimeConfig `yaml:"runtime"`
+	// Offers keeps standing offers on the order book, re-priced by the
+	// pricing strategy as utilisation moves.
+	Offers offers.Config `yaml:"offers"`
 	// DataDir holds the gateway certificate, the workload table and the
 	// process runtime's workload directories.
 	DataDir string `yaml:"data_dir"`
@@ -74,6 +78,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Pricing.Validate(); err != nil {
 		return fmt.Errorf("pricing: %w", err)
+	}
+	if err := c.Offers.Validate(); err != nil {
+		return fmt.Errorf("offers: %w", err)
 	}
 	if err := c.Serving.WithDefaults().Validate(); err != nil {
 		return fmt.Errorf("serving: %w", err)

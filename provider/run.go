@@ -28,6 +28,7 @@ import (
 	"github.com/daitchain/daitchain/provider/engine"
 	"github.com/daitchain/daitchain/provider/gateway"
 	"github.com/daitchain/daitchain/provider/inventory"
+	"github.com/daitchain/daitchain/provider/offers"
 	"github.com/daitchain/daitchain/provider/pricing"
 	"github.com/daitchain/daitchain/provider/runtime"
 	"github.com/daitchain/daitchain/provider/serving"
@@ -169,6 +170,18 @@ func Run(ctx context.Context, cfg Config, deps Deps) error {
 	})
 	if err != nil {
 		return err
+	}
+	if cfg.Offers.Enabled {
+		om, err := offers.New(cfg.Offers, offers.Deps{Chain: chain, Strategy: strategy, Inventory: invCfg, Free: eng.Free, Logger: log})
+		if err != nil {
+			return err
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = om.Run(ctx)
+		}()
+		log.Info("offers: keeping one standing offer per GPU pool", "every", cfg.Offers.WithDefaults().Every)
 	}
 	if startGateway != nil {
 		startGateway(eng.Free)

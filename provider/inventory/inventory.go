@@ -331,18 +331,32 @@ func (inv *Inventory) Utilisation() Ratio {
 		gpus += uint64(p.Count)
 		usedGPUs += p.used
 	}
+	return busiest(Ratio{usedGPUs, gpus}, Ratio{inv.usedCPU, inv.cpu}, Ratio{inv.usedMemory, inv.memory}, Ratio{inv.usedStorage, inv.storage})
+}
+
+// busiest is the greatest of the ratios with a positive denominator (0/1
+// when none).
+func busiest(rs ...Ratio) Ratio {
 	u := Ratio{Num: 0, Den: 1}
-	for _, r := range []Ratio{
-		{usedGPUs, gpus},
-		{inv.usedCPU, inv.cpu},
-		{inv.usedMemory, inv.memory},
-		{inv.usedStorage, inv.storage},
-	} {
+	for _, r := range rs {
 		if r.Den > 0 && r.Cmp(u) > 0 {
 			u = r
 		}
 	}
 	return u
+}
+
+// Utilisation is Inventory.Utilisation computed from a snapshot of what is
+// free and the totals: safe to call from another goroutine than the
+// engine's.
+func (f Free) Utilisation() Ratio {
+	var gpus, freeGPUs uint64
+	for _, g := range f.GPUs {
+		gpus += uint64(g.Total)
+		freeGPUs += min(g.Free, uint64(g.Total))
+	}
+	used := func(free, total uint64) Ratio { return Ratio{total - min(free, total), total} }
+	return busiest(used(freeGPUs, gpus), used(f.CPUMillis, f.TotalCPUMillis), used(f.MemoryMB, f.TotalMemoryMB), used(f.StorageGB, f.TotalStorageGB))
 }
 
 // Ratio is an exact fraction Num/Den with Den > 0.
@@ -390,6 +404,10 @@ type Free struct {
 	CPUMillis uint64     `json:"cpu_millis"`
 	MemoryMB  uint64     `json:"memory_mb"`
 	StorageGB uint64     `json:"storage_gb"`
+	// The totals, for the utilisation of a snapshot.
+	TotalCPUMillis uint64 `json:"total_cpu_millis"`
+	TotalMemoryMB  uint64 `json:"total_memory_mb"`
+	TotalStorageGB uint64 `json:"total_storage_gb"`
 }
 
 // FreeGPUs is one pool's free GPUs.
@@ -403,10 +421,11 @@ type FreeGPUs struct {
 // Free returns what is not reserved, pools in best-fit order.
 func (inv *Inventory) Free() Free {
 	f := Free{
-		CPUMillis: inv.cpu - inv.usedCPU,
-		MemoryMB:  inv.memory - inv.usedMemory,
-		StorageGB: inv.storage - inv.usedStorage,
-		GPUs:      make([]FreeGPUs, 0, len(inv.pools)),
+		CPUMillis:      inv.cpu - inv.usedCPU,
+		MemoryMB:       inv.memory - inv.usedMemory,
+		StorageGB:      inv.storage - inv.usedStorage,
+		TotalCPUMillis: inv.cpu, TotalMemoryMB: inv.memory, TotalStorageGB: inv.storage,
+		GPUs: make([]FreeGPUs, 0, len(inv.pools)),
 	}
 	for _, p := range inv.pools {
 		f.GPUs = append(f.GPUs, FreeGPUs{Class: p.Class, MemoryGB: p.MemoryGB, Free: p.free(), Total: p.Count})
