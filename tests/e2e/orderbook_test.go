@@ -2,13 +2,16 @@ package e2e
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
+	tenantpkg "github.com/daitchain/daitchain/tenant"
 	"github.com/daitchain/daitchain/testutil/chain"
+	"github.com/daitchain/daitchain/x/computemarket/types"
 	obtypes "github.com/daitchain/daitchain/x/orderbook/types"
 )
 
@@ -42,6 +45,29 @@ func TestOfferBook(t *testing.T) {
 	book, err = q.OrderBook(ctx, &obtypes.QueryOrderBookRequest{Class: "gpu:hopper:80", Depth: 1})
 	require.NoError(t, err)
 	require.Equal(t, []obtypes.PriceLevel{{Price: udait(2000), Units: 8, Offers: 1}}, book.Asks)
+
+	// The tenant's quote: the cheapest fitting offer first, at its price
+	// per unit x the units the group needs (here 1); a group needing more
+	// than an offer has left sees only the bigger one.
+	tc := tenantpkg.New(tenant.String(), c.Market, nil, nil)
+	quotes, err := tc.Quote(ctx, q, []types.GroupSpec{group("one", 5_000), func() types.GroupSpec {
+		g := group("three", 50_000)
+		g.Resources.Replicas = 3
+		return g
+	}()})
+	require.NoError(t, err)
+	require.Len(t, quotes, 2)
+	require.Len(t, quotes[0].Offers, 2)
+	require.Equal(t, created.OfferId, quotes[0].Offers[0].OfferID)
+	require.Equal(t, uint32(1), quotes[0].Offers[0].Units)
+	require.Equal(t, udait(2000).Amount, quotes[0].Offers[0].PerBlock)
+	require.Len(t, quotes[1].Offers, 1, "the 2-unit offer cannot take 3 replicas")
+	require.Equal(t, udait(6000).Amount, quotes[1].Offers[0].PerBlock)
+	require.Len(t, quotes[0].Classes, 1)
+	require.Equal(t, "gpu:hopper:80", quotes[0].Classes[0].Class)
+	var table strings.Builder
+	require.NoError(t, tenantpkg.PrintQuote(&table, quotes))
+	require.Contains(t, table.String(), "within max_price")
 
 	// A tenant is no provider: refused with the module's code.
 	r, err := c.Deliver("tenant", &obtypes.MsgCreateOffer{Provider: tenant.String(), Unit: unit, Price: udait(1), Capacity: 1})

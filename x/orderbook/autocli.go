@@ -42,6 +42,7 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 				{RpcMethod: "OrderBook", Use: "order-book <class>", Short: "A class's open offers by price level (class: gpu:<class>:<memory_gb> or cpu)",
 					PositionalArgs: pos("class")},
 				{RpcMethod: "Market", Use: "market <class>", Short: "A class's market data: last, VWAP, min, max, volume, open interest", PositionalArgs: pos("class")},
+				{RpcMethod: "Classes", Use: "classes", Short: "The resource classes with offers or trades, with their open interest"},
 				{RpcMethod: "PriceHistory", Use: "price-history <class>", Short: "A class's trade buckets, oldest first", PositionalArgs: pos("class")},
 			},
 		},

@@ -25,6 +25,7 @@ import (
 	"github.com/daitchain/daitchain/tenant"
 	"github.com/daitchain/daitchain/x/computemarket/client/cli"
 	"github.com/daitchain/daitchain/x/computemarket/types"
+	obtypes "github.com/daitchain/daitchain/x/orderbook/types"
 )
 
 const (
@@ -69,7 +70,7 @@ func TenantCommand() *cobra.Command {
 		Short: "Tenant client: deploy from a file, watch the auctions, top up",
 		RunE:  client.ValidateCmd,
 	}
-	cmd.AddCommand(tenantDeployCmd(), tenantStatusCmd(), tenantLogsCmd(), tenantIngressTokenCmd(), tenantTopUpCmd())
+	cmd.AddCommand(tenantDeployCmd(), tenantQuoteCmd(), tenantStatusCmd(), tenantLogsCmd(), tenantIngressTokenCmd(), tenantTopUpCmd())
 	return cmd
 }
 
@@ -277,6 +278,32 @@ func tenantLogsCmd() *cobra.Command {
 	cmd.Flags().Bool(flagFollow, false, "keep streaming what it writes")
 	flags.AddQueryFlagsToCmd(cmd)
 	addKeyFlags(cmd)
+	return cmd
+}
+
+func tenantQuoteCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "quote <deployment.yaml>",
+		Short: "What each group of a deployment file would cost now: the cheapest fitting offers on the order book and each class's VWAP",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, groups, err := cli.LoadDeploymentFile(args[0])
+			if err != nil {
+				return err
+			}
+			clientCtx, err := client.GetClientQueryContext(cmd)
+			if err != nil {
+				return err
+			}
+			c := tenant.New("", types.NewQueryClient(clientCtx), nil, nil)
+			quotes, err := c.Quote(cmd.Context(), obtypes.NewQueryClient(clientCtx), groups)
+			if err != nil {
+				return err
+			}
+			return tenant.PrintQuote(cmd.OutOrStdout(), quotes)
+		},
+	}
+	flags.AddQueryFlagsToCmd(cmd)
 	return cmd
 }
 

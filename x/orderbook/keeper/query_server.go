@@ -131,6 +131,20 @@ func (q queryServer) Market(ctx context.Context, req *types.QueryMarketRequest) 
 	}, nil
 }
 
+func (q queryServer) Classes(ctx context.Context, req *types.QueryClassesRequest) (*types.QueryClassesResponse, error) {
+	if req == nil {
+		return nil, status.Error(codes.InvalidArgument, "empty request")
+	}
+	out, page, err := query.CollectionPaginate(ctx, q.k.markets, req.Pagination,
+		func(class string, m types.MarketStats) (types.ClassSummary, error) {
+			return types.ClassSummary{Class: class, OpenOffers: m.OpenOffers, OpenUnits: m.OpenUnits, LastPrice: nonNil(m.LastPrice), LastHeight: m.LastHeight}, nil
+		})
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	return &types.QueryClassesResponse{Classes: out, Pagination: page}, nil
+}
+
 func (q queryServer) PriceHistory(ctx context.Context, req *types.QueryPriceHistoryRequest) (*types.QueryPriceHistoryResponse, error) {
 	if req == nil {
 		return nil, status.Error(codes.InvalidArgument, "empty request")

@@ -72,3 +72,53 @@ func ScaleOf(class string) uint64 {
 	}
 	return 1
 }
+
+// UnitsFor is how many units of u a group with resources r needs, for all
+// its replicas: per replica the most of ceil(need / unit) over GPUs, CPU,
+// memory and storage, times the replicas. ok is false when u cannot serve
+// r: a GPU group needs GPU units of its class (any, when the group names
+// none) with at least its GPU memory; a CPU-only group needs CPU-only
+// units; a need the unit has none of; or more than 2^32-1 units.
+func UnitsFor(u ResourceUnit, r Resources) (uint32, bool) {
+	if r.GPUCount > 0 {
+		if u.Gpus == 0 || u.GpuMemoryGb < r.GPUMemoryGB || (r.GPUClass != "" && r.GPUClass != u.GpuClass) {
+			return 0, false
+		}
+	} else if u.Gpus != 0 {
+		return 0, false
+	}
+	per := uint64(0)
+	for _, d := range [][2]uint64{
+		{uint64(r.GPUCount), uint64(u.Gpus)},
+		{r.CPUMillis, u.CpuMillis},
+		{r.MemoryMB, u.MemoryMb},
+		{r.StorageGB, u.StorageGb},
+	} {
+		need, have := d[0], d[1]
+		if need == 0 {
+			continue
+		}
+		if have == 0 {
+			return 0, false
+		}
+		per = max(per, (need-1)/have+1)
+	}
+	per = max(per, 1)
+	replicas := uint64(max(r.Replicas, 1))
+	if per > uint64(^uint32(0))/replicas {
+		return 0, false
+	}
+	return uint32(per * replicas), true //nolint:gosec // bounded just above
+}
+
+// Resources is what a group needs, as UnitsFor reads it (the fields of
+// computemarket's Resources, without importing that module).
+type Resources struct {
+	GPUCount    uint32
+	GPUMemoryGB uint32
+	GPUClass    string
+	CPUMillis   uint64
+	MemoryMB    uint64
+	StorageGB   uint64
+	Replicas    uint32
+}

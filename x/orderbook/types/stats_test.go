@@ -126,3 +126,32 @@ func TestStatsRefusals(t *testing.T) {
 	require.ErrorIs(t, s.Record(types.Trade{Height: 11, Notional: huge, Quantity: 1}, 5, 4), types.ErrStats, "overflow")
 	require.Equal(t, before, s)
 }
+
+func TestUnitsFor(t *testing.T) {
+	unit := types.ResourceUnit{GpuClass: "hopper", GpuMemoryGb: 80, Gpus: 2, CpuMillis: 16000, MemoryMb: 128000, StorageGb: 500}
+	need := types.Resources{GPUCount: 4, GPUMemoryGB: 40, GPUClass: "hopper", CPUMillis: 16000, MemoryMB: 64000, StorageGB: 100, Replicas: 3}
+	n, ok := types.UnitsFor(unit, need)
+	require.True(t, ok)
+	require.Equal(t, uint32(6), n, "2 units a replica (GPUs), 3 replicas")
+	need.CPUMillis = 48000
+	n, _ = types.UnitsFor(unit, need)
+	require.Equal(t, uint32(9), n, "CPU is the binding need: 3 units a replica")
+	need.GPUClass = ""
+	_, ok = types.UnitsFor(unit, need)
+	require.True(t, ok, "a group naming no class takes any")
+	for _, bad := range []types.Resources{
+		{GPUCount: 1, GPUMemoryGB: 94, CPUMillis: 1, MemoryMB: 1},                       // too little GPU memory
+		{GPUCount: 1, GPUClass: "ada", CPUMillis: 1, MemoryMB: 1},                       // another class
+		{CPUMillis: 1000, MemoryMB: 1},                                                  // a CPU group on a GPU unit
+		{GPUCount: 1, CPUMillis: 1, MemoryMB: 1, StorageGB: 1 << 60, Replicas: 1 << 20}, // too many units
+	} {
+		_, ok := types.UnitsFor(unit, bad)
+		require.False(t, ok, "%+v", bad)
+	}
+	cpu := types.ResourceUnit{CpuMillis: 1000, MemoryMb: 2000}
+	n, ok = types.UnitsFor(cpu, types.Resources{CPUMillis: 4500, MemoryMB: 1000, Replicas: 2})
+	require.True(t, ok)
+	require.Equal(t, uint32(10), n)
+	_, ok = types.UnitsFor(cpu, types.Resources{CPUMillis: 1000, MemoryMB: 1000, StorageGB: 1})
+	require.False(t, ok, "the unit has no storage")
+}
