@@ -118,6 +118,10 @@ func newApp(logger log.Logger, db dbm.DB, loadLatest bool, appOpts servertypes.A
 	); err != nil {
 		panic(err)
 	}
+	// The matcher asks the order book for offers (ADR 0007); the order book
+	// asked computemarket for providers at construction, so this link is
+	// made here.
+	app.MarketKeeper.SetOfferBook(app.OrderBook)
 	app.App = appBuilder.Build(db, baseAppOptions...)
 	app.SetCircuitBreaker(msgCircuit{})
 

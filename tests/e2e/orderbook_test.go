@@ -2,10 +2,14 @@ package e2e
 
 import (
 	"context"
+	"crypto/sha256"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	sdk "github.com/cosmos/cosmos-sdk/types"
+	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 
@@ -85,4 +89,84 @@ func TestOfferBook(t *testing.T) {
 	o, err := q.Offer(ctx, &obtypes.QueryOfferRequest{Id: created.OfferId})
 	require.NoError(t, err)
 	require.Equal(t, obtypes.OfferClosed, o.Offer.State)
+}
+
+// TestOfferMatching on a real node: at an auction's end an offer competes
+// with the group's bids under SPEC section 4's rule (price for the group =
+// unit price x units needed): alone it wins at its price; a lower bid beats
+// it; it beats a higher bid. A matched offer loses the units and gets them
+// back when the lease closes; the market data holds exactly its trades.
+func TestOfferMatching(t *testing.T) {
+	c, tenant, prov := providerChain(t)
+	other := c.NewAccount("provider2", "", sdk.Coin{})
+	c.MustDeliver(c.Val.Moniker, banktypes.NewMsgSend(c.Val.Address, other, sdk.NewCoins(chain.DAIT(1_000))))
+	c.MustDeliver("provider2", &types.MsgCreateProvider{Owner: other.String(), HostUri: "https://p2.example.com"})
+	q := obtypes.NewQueryClient(c.Ctx())
+	ctx := context.Background()
+	unit := obtypes.ResourceUnit{GpuClass: "hopper", GpuMemoryGb: 80, Gpus: 1, CpuMillis: 8000, MemoryMb: 64000, StorageGb: 100}
+	res := c.MustDeliver("provider", &obtypes.MsgCreateOffer{Provider: prov.String(), Unit: unit, Price: udait(2000), Capacity: 2})
+	var created obtypes.MsgCreateOfferResponse
+	require.NoError(t, chain.FirstMsgResponse(c.Ctx(), res, &created))
+
+	deploy := func(name string, bid int64) types.Lease {
+		t.Helper()
+		sum := sha256.Sum256([]byte(name))
+		res := c.MustDeliver("tenant", &types.MsgCreateDeployment{Owner: tenant.String(), Version: sum[:], Groups: []types.GroupSpec{group(name, 5_000)}})
+		var out types.MsgCreateDeploymentResponse
+		require.NoError(t, chain.FirstMsgResponse(c.Ctx(), res, &out))
+		if bid > 0 {
+			c.MustDeliver("provider2", &types.MsgCreateBid{Provider: other.String(), GroupId: out.GroupIds[0], Price: udait(bid)})
+		}
+		var lease types.Lease
+		c.Eventually(func() bool {
+			g, err := c.Market.Group(ctx, &types.QueryGroupRequest{Id: out.GroupIds[0]})
+			if err != nil || g.Group.LeaseId == 0 {
+				return false
+			}
+			l, err := c.Market.Lease(ctx, &types.QueryLeaseRequest{Id: g.Group.LeaseId})
+			lease = l.GetLease()
+			return err == nil
+		}, 20)
+		return lease
+	}
+	available := func() uint32 {
+		o, err := q.Offer(ctx, &obtypes.QueryOfferRequest{Id: created.OfferId})
+		require.NoError(t, err)
+		return o.Offer.Available
+	}
+
+	// Alone, the offer wins at its price, through a bid that stands for it.
+	first := deploy("alone", 0)
+	require.Equal(t, prov.String(), first.Provider)
+	require.Equal(t, udait(2000), first.Price)
+	b, err := c.Market.Bid(ctx, &types.QueryBidRequest{Id: first.BidId})
+	require.NoError(t, err)
+	require.Equal(t, created.OfferId, b.Bid.OfferId)
+	require.Equal(t, uint32(1), b.Bid.OfferUnits)
+	require.True(t, b.Bid.Deposit.IsZero(), "the offer's deposit stands for it")
+	require.Equal(t, uint32(1), available())
+
+	// A lower bid beats it; it beats a higher bid.
+	lower := deploy("lower-bid", 1500)
+	require.Equal(t, other.String(), lower.Provider)
+	require.Equal(t, uint32(1), available())
+	higher := deploy("higher-bid", 2500)
+	require.Equal(t, prov.String(), higher.Provider)
+	require.Equal(t, udait(2000), higher.Price)
+	require.Equal(t, uint32(0), available())
+	book, err := q.OrderBook(ctx, &obtypes.QueryOrderBookRequest{Class: "gpu:hopper:80"})
+	require.NoError(t, err)
+	require.Empty(t, book.Asks, "sold out")
+
+	// Closing a lease gives the unit back.
+	c.MustDeliver("tenant", &types.MsgCloseDeployment{Owner: tenant.String(), DeploymentId: first.DeploymentId})
+	require.Equal(t, uint32(1), available())
+
+	// The market data holds exactly the two offer trades: 2000 per GPU.
+	m, err := q.Market(ctx, &obtypes.QueryMarketRequest{Class: "gpu:hopper:80"})
+	require.NoError(t, err)
+	require.Equal(t, uint64(2), m.WindowTrades)
+	require.Equal(t, uint64(2), m.WindowQuantity)
+	require.Equal(t, "2000", m.Vwap.String())
+	require.Equal(t, "2000", m.LastPrice.String())
 }

@@ -37,10 +37,12 @@ func PickWinner(bids []types.Bid, eligible func(types.Bid) (bool, error)) (winne
 	return winner, ok, nil
 }
 
-// closeAuction matches a group whose window ended at due: the best
-// eligible OPEN bid wins and becomes a lease (created now: it pays from the
-// next height), every other OPEN bid is LOST. With no eligible bid the
-// group becomes ORDERED and waits for the first acceptable bid.
+// closeAuction matches a group whose window ended at due: the best of the
+// eligible OPEN bids and the eligible offers that fit (x/orderbook, at
+// unit price x the units the group needs) wins and becomes a lease
+// (created now: it pays from the next height), every other OPEN bid is
+// LOST. With neither the group becomes ORDERED and waits for the first
+// acceptable bid.
 func (k Keeper) closeAuction(ctx context.Context, groupID uint64, due int64) error {
 	g, err := k.GetGroup(ctx, groupID)
 	if err != nil {
@@ -59,6 +61,15 @@ func (k Keeper) closeAuction(ctx context.Context, groupID uint64, due int64) err
 	}
 	winner, ok, err := PickWinner(bids, func(b types.Bid) (bool, error) { return k.isEligible(ctx, params.AuditorWhitelist, b.Provider, g) })
 	if err != nil {
+		return err
+	}
+	// Offers on the order book compete under the same rule (SPEC 12).
+	offer, offerOK, err := k.bestOffer(ctx, g, params.AuditorWhitelist)
+	if err != nil {
+		return err
+	}
+	if offerOK && (!ok || better(offer.asBid(g.Id), winner)) {
+		_, err := k.leaseFromOffer(ctx, g, offer, due)
 		return err
 	}
 	if ok {

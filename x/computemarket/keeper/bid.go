@@ -189,6 +189,11 @@ func (k Keeper) endBid(ctx context.Context, bid types.Bid, state types.BidState,
 	if err := k.pay(ctx, bid.Provider, bid.Deposit); err != nil {
 		return wrapAt(err, "bid", bid.Id, at)
 	}
+	if state == types.BidClosed {
+		if err := k.releaseOffer(ctx, bid); err != nil {
+			return wrapAt(err, "bid", bid.Id, at)
+		}
+	}
 	if state == types.BidLost {
 		return emit(ctx, &types.EventBidLost{Id: bid.Id, GroupId: bid.GroupId, Provider: bid.Provider})
 	}

@@ -1,11 +1,13 @@
 package keeper_test
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"math/big"
 	"math/rand/v2"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +21,8 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	sdkerrors "github.com/cosmos/cosmos-sdk/types/errors"
+
+	"github.com/cosmos/cosmos-sdk/types/query"
 
 	"github.com/daitchain/daitchain/x/computemarket/keeper"
 	"github.com/daitchain/daitchain/x/computemarket/types"
@@ -1217,6 +1221,7 @@ func (r *escrowRun) block(full bool) {
 	r.randomTxs()
 	r.m.endBlock(r.t)
 	r.s.endBlock(h)
+	r.reconcileLeaseIDs()
 	r.modelEvents = append(r.modelEvents, r.s.events...)
 	r.keeperEvents = append(r.keeperEvents, r.leaseEvents()...)
 	if h%8 == 0 {
@@ -1241,11 +1246,82 @@ func (r *escrowRun) block(full bool) {
 		return
 	}
 	if r.lagged {
+		// Carried-over auctions may number their leases in another order
+		// (reconcileLeaseIDs); the leases themselves are compared by id
+		// below, the events as a set without their lease ids.
+		r.modelEvents, r.keeperEvents = withoutLeaseIDs(r.modelEvents), withoutLeaseIDs(r.keeperEvents)
 		slices.Sort(r.modelEvents)
 		slices.Sort(r.keeperEvents)
 	}
 	r.compare(h, full || h%25 == 0 || r.lagged)
 	r.lagged, r.modelEvents, r.keeperEvents = false, nil, nil
+}
+
+// leaseIDField matches the lease id of a lease event.
+var leaseIDField = regexp.MustCompile(`\blease=\d+ `)
+
+func withoutLeaseIDs(events []string) []string {
+	out := make([]string, len(events))
+	for i, e := range events {
+		out[i] = leaseIDField.ReplaceAllString(e, "lease=* ")
+	}
+	return out
+}
+
+// reconcileLeaseIDs gives the model's leases the keeper's ids, matched by
+// bid. Both number leases in creation order, but under a backlog the
+// keeper creates the leases of carried-over auctions queue by queue, so two
+// auctions' leases can take each other's ids (the events are compared as
+// a set then, for the same reason). A live model lease the keeper has not
+// created yet takes the lowest id left; a closed one the keeper pruned
+// keeps its id.
+func (r *escrowRun) reconcileLeaseIDs() {
+	r.t.Helper()
+	res, err := r.m.queries.Leases(r.m.ctx, &types.QueryLeasesRequest{Pagination: &query.PageRequest{Limit: 1 << 20}})
+	require.NoError(r.t, err, r.where())
+	byBid := make(map[uint64]uint64, len(res.Leases))
+	for _, l := range res.Leases {
+		byBid[l.BidId] = l.Id
+	}
+	renamed := map[uint64]uint64{} // model id -> keeper id
+	defer func() {
+		for _, g := range r.s.groups {
+			if id, ok := renamed[g.lease]; ok {
+				g.lease = id
+			}
+		}
+	}()
+	old := make(map[*mLease]uint64, len(r.s.leases))
+	for _, ml := range r.s.leases {
+		old[ml] = ml.id
+	}
+	defer func() {
+		for ml, id := range old {
+			if ml.id != id {
+				renamed[id] = ml.id
+			}
+		}
+	}()
+	used := map[uint64]bool{}
+	var pending []*mLease
+	for _, ml := range r.s.leases {
+		switch id, ok := byBid[ml.bid]; {
+		case ok:
+			ml.id = id
+		case ml.live():
+			pending = append(pending, ml)
+			continue
+		}
+		used[ml.id] = true
+	}
+	next := uint64(1)
+	for _, ml := range pending {
+		for used[next] {
+			next++
+		}
+		ml.id, used[next] = next, true
+	}
+	slices.SortFunc(r.s.leases, func(a, b *mLease) int { return cmp.Compare(a.id, b.id) })
 }
 
 // catchUp ends blocks without transactions until the keeper has no

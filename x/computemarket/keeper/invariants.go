@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"cosmossdk.io/collections"
 	"cosmossdk.io/collections/indexes"
@@ -15,6 +16,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/daitchain/daitchain/x/computemarket/types"
+	obtypes "github.com/daitchain/daitchain/x/orderbook/types"
 )
 
 // Invariants of the module. They walk the whole state: tests, simulations
@@ -37,6 +39,46 @@ func Invariants(k Keeper) []NamedInvariant {
 		{types.ModuleName + "/market-consistency", ConsistencyInvariant(k)},
 		{types.ModuleName + "/index-consistency", IndexInvariant(k)},
 		{types.ModuleName + "/schedule-consistency", ScheduleInvariant(k)},
+		{types.ModuleName + "/offer-units", OfferUnitsInvariant(k)},
+	}
+}
+
+// OfferUnitsInvariant: every offer's taken units (capacity - available)
+// are exactly the units the live bids standing for it hold (ADR 0007).
+func OfferUnitsInvariant(k Keeper) Invariant {
+	return func(ctx sdk.Context) (string, bool) {
+		book := k.offers.book
+		if book == nil {
+			return "", false
+		}
+		held := map[uint64]uint64{}
+		err := k.bids.Walk(ctx, nil, func(_ uint64, b types.Bid) (bool, error) {
+			if b.OfferId != 0 && b.State == types.BidActive {
+				held[b.OfferId] += uint64(b.OfferUnits)
+			}
+			return false, nil
+		})
+		if err != nil {
+			return formatBroken("offer-units", err.Error()), true
+		}
+		var broken []string
+		err = book.WalkAllOffers(ctx, func(o obtypes.Offer) (bool, error) {
+			if taken := uint64(o.Capacity - o.Available); taken != held[o.Id] {
+				broken = append(broken, fmt.Sprintf("offer %d: %d units taken, live leases hold %d", o.Id, taken, held[o.Id]))
+			}
+			delete(held, o.Id)
+			return false, nil
+		})
+		if err != nil {
+			return formatBroken("offer-units", err.Error()), true
+		}
+		for _, id := range slices.Sorted(maps.Keys(held)) {
+			broken = append(broken, fmt.Sprintf("live bids hold %d units of offer %d, which does not exist", held[id], id))
+		}
+		if len(broken) > 0 {
+			return formatBroken("offer-units", strings.Join(broken, "\n")), true
+		}
+		return "", false
 	}
 }
 

@@ -26,6 +26,9 @@ type Keeper struct {
 	distr   types.DistributionKeeper
 	tiers   types.StakingTiersKeeper
 	account types.AccountKeeper
+	// offers is the order book the matcher asks for offers (ADR 0007),
+	// shared by every copy of the keeper and set once by the app.
+	offers *offerBookRef
 
 	Schema collections.Schema
 
@@ -193,6 +196,7 @@ func NewKeeper(
 		bank:         bank,
 		distr:        distr,
 		tiers:        tiers,
+		offers:       &offerBookRef{},
 
 		params: collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 

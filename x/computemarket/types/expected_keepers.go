@@ -8,6 +8,8 @@ import (
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	stakingtypes "github.com/cosmos/cosmos-sdk/x/staking/types"
+
+	obtypes "github.com/daitchain/daitchain/x/orderbook/types"
 )
 
 // AccountKeeper is what the module needs of x/auth.
@@ -39,4 +41,22 @@ type StakingKeeper interface {
 // provider tier. bonded is the stake that was counted.
 type StakingTiersKeeper interface {
 	HasTierForProvider(ctx context.Context, owner sdk.AccAddress, minBond math.Int) (ok bool, bonded math.Int, err error)
+}
+
+// OfferBook is what the matcher asks of x/orderbook (ADR 0007). The app
+// sets it after both keepers are built (the order book asks this module
+// whether a provider is active, so neither can take the other at
+// construction); without it, auctions are bids only.
+type OfferBook interface {
+	// FittingClasses are the order book's classes whose units can serve a
+	// group with these GPUs (gpus 0: the CPU class), at most limit.
+	FittingClasses(ctx context.Context, gpus uint32, gpuClass string, minMemoryGB uint32, limit int) ([]string, error)
+	// WalkOffers visits a class's open offers with units, cheapest unit
+	// price first (then earliest priced, then id), at most limit.
+	WalkOffers(ctx context.Context, class string, maxPrice uint64, limit int, fn func(obtypes.Offer) (stop bool, err error)) error
+	Fill(ctx context.Context, id uint64, units uint32) (obtypes.Offer, error)
+	Release(ctx context.Context, id uint64, units uint32) error
+	RecordTrade(ctx context.Context, class string, notional math.Int, quantity uint64) error
+	// WalkAllOffers visits every offer (the invariants only).
+	WalkAllOffers(ctx context.Context, fn func(obtypes.Offer) (stop bool, err error)) error
 }

@@ -97,3 +97,48 @@ func (k Keeper) RecordTrade(ctx context.Context, class string, notional math.Int
 	}
 	return k.markets.Set(ctx, class, m)
 }
+
+// FittingClasses are the classes with market records (every class that
+// ever had an offer) whose units can serve a group with gpus GPUs of
+// gpuClass (any when empty) with at least minMemoryGB each; the CPU class
+// for a group without GPUs. At most limit, in key order, reading at most
+// 4 x limit classes (bounded work in EndBlock).
+func (k Keeper) FittingClasses(ctx context.Context, gpus uint32, gpuClass string, minMemoryGB uint32, limit int) ([]string, error) {
+	if gpus == 0 {
+		has, err := k.markets.Has(ctx, types.ClassCPU)
+		if err != nil || !has {
+			return nil, err
+		}
+		return []string{types.ClassCPU}, nil
+	}
+	// Class keys are gpu:<class>:<memory>; ';' sorts right after ':'.
+	from, to := "gpu:", "gpu;"
+	if gpuClass != "" {
+		from, to = "gpu:"+gpuClass+":", "gpu:"+gpuClass+";"
+	}
+	it, err := k.markets.Iterate(ctx, new(collections.Range[string]).StartInclusive(from).EndExclusive(to))
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = it.Close() }()
+	var out []string
+	for scanned := 0; it.Valid() && len(out) < limit && scanned < 4*limit; it.Next() {
+		scanned++
+		class, err := it.Key()
+		if err != nil {
+			return nil, err
+		}
+		c, mem, err := types.ParseClass(class)
+		if err != nil || mem < minMemoryGB || (gpuClass != "" && c != gpuClass) {
+			continue
+		}
+		out = append(out, class)
+	}
+	return out, nil
+}
+
+// WalkAllOffers visits every offer in id order (for invariants: it reads
+// the whole table).
+func (k Keeper) WalkAllOffers(ctx context.Context, fn func(types.Offer) (bool, error)) error {
+	return k.offers.Walk(ctx, nil, func(_ uint64, o types.Offer) (bool, error) { return fn(o) })
+}
