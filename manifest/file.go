@@ -268,7 +268,7 @@ func requireTEE(g types.GroupSpec, reqs *yaml.Node, p fieldPath) (types.GroupSpe
 	return g, nil
 }
 
-var groupFields = []string{"name", "resources", "requirements", "auditors", "max_price", "deposit", "services", "privacy"}
+var groupFields = []string{"name", "resources", "requirements", "auditors", "max_price", "deposit", "services", "privacy", "order", "fallback"}
 
 func parseGroupSpec(n *yaml.Node, p fieldPath) (types.GroupSpec, error) {
 	var g types.GroupSpec
@@ -314,6 +314,32 @@ func parseGroupSpec(n *yaml.Node, p fieldPath) (types.GroupSpec, error) {
 	}
 	if g.Deposit, err = parseUdait(f["deposit"], p.key("deposit")); err != nil {
 		return g, err
+	}
+	if on, ok := f["order"]; ok {
+		v, err := scalar(on, p.key("order"))
+		if err != nil {
+			return g, err
+		}
+		switch v {
+		case "auction":
+		case "market":
+			g.Order = types.OrderMarket
+		default:
+			return g, fieldErr(p.key("order"), on, "%q: want auction or market", v)
+		}
+	}
+	if fn, ok := f["fallback"]; ok {
+		v, err := scalar(fn, p.key("fallback"))
+		if err != nil {
+			return g, err
+		}
+		if v != "auction" {
+			return g, fieldErr(p.key("fallback"), fn, "%q: want auction (what a market buy does when no offer fits)", v)
+		}
+		if g.Order != types.OrderMarket {
+			return g, fieldErr(p.key("fallback"), fn, "fallback is for order: market")
+		}
+		g.FallbackAuction = true
 	}
 	return g, nil
 }

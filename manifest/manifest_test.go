@@ -211,3 +211,28 @@ func TestParsePrivacy(t *testing.T) {
 		require.ErrorContains(t, err, want, doc)
 	}
 }
+
+// order: auction (default) or market, with fallback: auction.
+func TestParseOrder(t *testing.T) {
+	file := func(extra string) string {
+		return "groups:\n  - name: g\n    resources: { cpu_millis: 1, memory_mb: 1 }\n    max_price: 1\n    deposit: 1\n" + extra
+	}
+	f, err := manifest.Parse([]byte(file("")))
+	require.NoError(t, err)
+	require.Equal(t, types.OrderAuction, f.Groups[0].Spec.Order)
+	f, err = manifest.Parse([]byte(file("    order: market\n")))
+	require.NoError(t, err)
+	require.Equal(t, types.OrderMarket, f.Groups[0].Spec.Order)
+	require.False(t, f.Groups[0].Spec.FallbackAuction)
+	f, err = manifest.Parse([]byte(file("    order: market\n    fallback: auction\n")))
+	require.NoError(t, err)
+	require.True(t, f.Groups[0].Spec.FallbackAuction)
+	for doc, want := range map[string]string{
+		file("    order: limit\n"):                   `line 6: groups[0].order: "limit": want auction or market`,
+		file("    fallback: auction\n"):              "line 6: groups[0].fallback: fallback is for order: market",
+		file("    order: market\n    fallback: x\n"): `line 7: groups[0].fallback: "x": want auction`,
+	} {
+		_, err := manifest.Parse([]byte(doc))
+		require.ErrorContains(t, err, want, doc)
+	}
+}

@@ -170,3 +170,62 @@ func TestOfferMatching(t *testing.T) {
 	require.Equal(t, "2000", m.Vwap.String())
 	require.Equal(t, "2000", m.LastPrice.String())
 }
+
+// TestMarketBuy on a real node: a market-buy group is matched in the
+// transaction that creates it, at the best offer's price; with no fitting
+// offer at or below its max price the transaction fails with a typed error
+// and changes nothing; with fallback: auction it opens an auction instead.
+func TestMarketBuy(t *testing.T) {
+	c, tenant, prov := providerChain(t)
+	q := obtypes.NewQueryClient(c.Ctx())
+	ctx := context.Background()
+	unit := obtypes.ResourceUnit{GpuClass: "hopper", GpuMemoryGb: 80, Gpus: 1, CpuMillis: 8000, MemoryMb: 64000, StorageGb: 100}
+	c.MustDeliver("provider", &obtypes.MsgCreateOffer{Provider: prov.String(), Unit: unit, Price: udait(2000), Capacity: 1})
+	market := func(name string, maxPrice int64, fallback bool) *types.MsgCreateDeployment {
+		g := group(name, maxPrice)
+		g.Order, g.FallbackAuction = types.OrderMarket, fallback
+		sum := sha256.Sum256([]byte(name))
+		return &types.MsgCreateDeployment{Owner: tenant.String(), Version: sum[:], Groups: []types.GroupSpec{g}}
+	}
+
+	// Below the offer's price: refused, nothing changes.
+	deployments := func() int {
+		res, err := c.Market.Deployments(ctx, &types.QueryDeploymentsRequest{Owner: tenant.String()})
+		require.NoError(t, err)
+		return len(res.Deployments)
+	}
+	r, err := c.Deliver("tenant", market("cheap", 1999, false))
+	require.NoError(t, err)
+	require.Equal(t, types.ErrNoMatchingOffer.ABCICode(), r.Code, r.RawLog)
+	require.Equal(t, types.ModuleName, r.Codespace)
+	require.Zero(t, deployments())
+
+	// At or above: matched in the same transaction, at the offer's price.
+	res := c.MustDeliver("tenant", market("now", 5000, false))
+	var out types.MsgCreateDeploymentResponse
+	require.NoError(t, chain.FirstMsgResponse(c.Ctx(), res, &out))
+	g, err := c.Market.Group(ctx, &types.QueryGroupRequest{Id: out.GroupIds[0]})
+	require.NoError(t, err)
+	require.Equal(t, types.GroupMatched, g.Group.State)
+	l, err := c.Market.Lease(ctx, &types.QueryLeaseRequest{Id: g.Group.LeaseId})
+	require.NoError(t, err)
+	require.Equal(t, res.Height, l.Lease.CreatedHeight, "in the creating transaction")
+	require.Equal(t, udait(2000), l.Lease.Price)
+	require.Equal(t, prov.String(), l.Lease.Provider)
+
+	// Sold out: a second market buy fails; with fallback it opens an auction.
+	r, err = c.Deliver("tenant", market("again", 5000, false))
+	require.NoError(t, err)
+	require.Equal(t, types.ErrNoMatchingOffer.ABCICode(), r.Code, r.RawLog)
+	require.Equal(t, 1, deployments())
+	res = c.MustDeliver("tenant", market("patient", 5000, true))
+	var patient types.MsgCreateDeploymentResponse
+	require.NoError(t, chain.FirstMsgResponse(c.Ctx(), res, &patient))
+	g, err = c.Market.Group(ctx, &types.QueryGroupRequest{Id: patient.GroupIds[0]})
+	require.NoError(t, err)
+	require.Equal(t, types.GroupOpen, g.Group.State, "an auction, as asked")
+
+	m, err := q.Market(ctx, &obtypes.QueryMarketRequest{Class: "gpu:hopper:80"})
+	require.NoError(t, err)
+	require.Equal(t, uint64(1), m.TotalTrades)
+}

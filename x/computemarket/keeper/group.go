@@ -32,6 +32,7 @@ func checkGroupSpec(params types.Params, spec types.GroupSpec) error {
 
 // openGroup stores a new group, OPEN with an auction window from now, and
 // its escrow funded with the spec's deposit (already in the module account).
+// A market buy is then matched at once (marketBuy).
 func (k Keeper) openGroup(ctx context.Context, params types.Params, d types.Deployment, spec types.GroupSpec) (uint64, error) {
 	h := height(ctx)
 	id, err := nextID(ctx, k.groupSeq)
@@ -55,7 +56,13 @@ func (k Keeper) openGroup(ctx context.Context, params types.Params, d types.Depl
 	if err := emit(ctx, &types.EventGroupCreated{Id: id, DeploymentId: d.Id, Owner: d.Owner, AuctionEnd: g.AuctionEnd, MaxPrice: spec.MaxPrice}); err != nil {
 		return 0, err
 	}
-	return id, emit(ctx, &types.EventEscrowDeposited{GroupId: id, Owner: d.Owner, Amount: spec.Deposit, Balance: e.Balance})
+	if err := emit(ctx, &types.EventEscrowDeposited{GroupId: id, Owner: d.Owner, Amount: spec.Deposit, Balance: e.Balance}); err != nil {
+		return 0, err
+	}
+	if spec.Order == types.OrderMarket {
+		return id, k.marketBuy(ctx, params, g)
+	}
+	return id, nil
 }
 
 // ownedGroup loads a group, checks the signer owns it and runs its overdue

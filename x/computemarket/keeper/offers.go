@@ -3,6 +3,7 @@ package keeper
 import (
 	"context"
 
+	errorsmod "cosmossdk.io/errors"
 	"cosmossdk.io/math"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -124,4 +125,25 @@ func (k Keeper) releaseOffer(ctx context.Context, bid types.Bid) error {
 		return nil
 	}
 	return k.offers.book.Release(ctx, bid.OfferId, bid.OfferUnits)
+}
+
+// marketBuy matches a market-buy group in the transaction that creates it
+// (SPEC section 12): the best eligible offer at or below its max price wins
+// and the lease is made now. Without one the transaction fails with
+// ErrNoMatchingOffer (nothing changes), unless the group asked for
+// fallback_auction: it then stays OPEN with its auction window, as any
+// group.
+func (k Keeper) marketBuy(ctx context.Context, params types.Params, g types.Group) error {
+	offer, ok, err := k.bestOffer(ctx, g, params.AuditorWhitelist)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if g.Spec.FallbackAuction {
+			return nil
+		}
+		return errorsmod.Wrapf(types.ErrNoMatchingOffer, "group %q: no eligible offer fits it at or below %s (add fallback: auction to open an auction instead)", g.Spec.Name, g.Spec.MaxPrice)
+	}
+	_, err = k.leaseFromOffer(ctx, g, offer, height(ctx))
+	return err
 }

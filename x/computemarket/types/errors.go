@@ -56,4 +56,5 @@ var (
 	ErrEscrowNotFound    = errorsmod.Register(ModuleName, 62, "escrow not found")
 	ErrNothingToWithdraw = errorsmod.Register(ModuleName, 63, "nothing to withdraw")
 	ErrOverflow          = errorsmod.Register(ModuleName, 64, "arithmetic overflow")
+	ErrNoMatchingOffer   = errorsmod.Register(ModuleName, 65, "market buy: no eligible offer at or below max_price")
 )

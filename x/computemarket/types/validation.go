@@ -265,6 +265,15 @@ func (s GroupSpec) Validate() error {
 	if err := ValidateUdait("deposit", s.Deposit); err != nil {
 		return errorsmod.Wrapf(err, "group %q", s.Name)
 	}
+	switch s.Order {
+	case OrderAuction:
+		if s.FallbackAuction {
+			return errorsmod.Wrapf(ErrInvalidGroupSpec, "group %q: fallback_auction is for market orders", s.Name)
+		}
+	case OrderMarket:
+	default:
+		return errorsmod.Wrapf(ErrInvalidGroupSpec, "group %q: unknown order type %d", s.Name, s.Order)
+	}
 	return nil
 }
 
