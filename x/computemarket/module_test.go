@@ -19,6 +19,7 @@ import (
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
 
+	"github.com/daitchain/daitchain/internal/appopts"
 	"github.com/daitchain/daitchain/x/computemarket/keeper"
 	"github.com/daitchain/daitchain/x/computemarket/types"
 )
@@ -100,9 +101,13 @@ func TestInvariantCheckPeriodOption(t *testing.T) {
 		if tc.value != nil {
 			opts[FlagInvariantCheckPeriod] = tc.value
 		}
-		require.Equal(t, tc.want, invariantCheckPeriod(opts), "%v", tc.value)
+		require.Equal(t, tc.want, appopts.Uint64(opts, FlagInvariantCheckPeriod), "%v", tc.value)
 	}
-	require.Zero(t, invariantCheckPeriod(nil))
-	require.Panics(t, func() { invariantCheckPeriod(simtestutil.AppOptionsMap{FlagInvariantCheckPeriod: "often"}) })
-	require.Panics(t, func() { invariantCheckPeriod(simtestutil.AppOptionsMap{FlagInvariantCheckPeriod: "-1"}) })
+	require.Zero(t, appopts.Uint64(nil, FlagInvariantCheckPeriod))
+	require.Panics(t, func() {
+		appopts.Uint64(simtestutil.AppOptionsMap{FlagInvariantCheckPeriod: "often"}, FlagInvariantCheckPeriod)
+	})
+	require.Panics(t, func() {
+		appopts.Uint64(simtestutil.AppOptionsMap{FlagInvariantCheckPeriod: "-1"}, FlagInvariantCheckPeriod)
+	})
 }

@@ -1,10 +1,6 @@
 package orderbook
 
 import (
-	"fmt"
-
-	"github.com/spf13/cast"
-
 	"cosmossdk.io/core/address"
 	"cosmossdk.io/core/appmodule"
 	"cosmossdk.io/core/store"
@@ -16,6 +12,7 @@ import (
 	authtypes "github.com/cosmos/cosmos-sdk/x/auth/types"
 	govtypes "github.com/cosmos/cosmos-sdk/x/gov/types"
 
+	"github.com/daitchain/daitchain/internal/appopts"
 	"github.com/daitchain/daitchain/x/orderbook/keeper"
 	"github.com/daitchain/daitchain/x/orderbook/types"
 )
@@ -64,23 +61,6 @@ func ProvideModule(in ModuleInputs) ModuleOutputs {
 	}
 	k := keeper.NewKeeper(in.Cdc, in.AddressCodec, in.StoreService, authorityStr, in.BankKeeper, in.ProviderKeeper)
 	m := NewAppModule(in.Cdc, k)
-	m.bank, m.invariantCheckPeriod = in.BankKeeper, invariantCheckPeriod(in.AppOpts)
+	m.bank, m.invariantCheckPeriod = in.BankKeeper, appopts.Uint64(in.AppOpts, FlagInvariantCheckPeriod)
 	return ModuleOutputs{Keeper: k, Module: m}
-}
-
-// invariantCheckPeriod reads FlagInvariantCheckPeriod; a value that is not a
-// non-negative integer stops the node at start with a clear message.
-func invariantCheckPeriod(opts servertypes.AppOptions) uint64 {
-	if opts == nil {
-		return 0
-	}
-	v := opts.Get(FlagInvariantCheckPeriod)
-	if v == nil {
-		return 0
-	}
-	period, err := cast.ToUint64E(v)
-	if err != nil {
-		panic(fmt.Errorf("%s: %w", FlagInvariantCheckPeriod, err))
-	}
-	return period
 }

@@ -30,26 +30,18 @@ func (k Keeper) InitGenesis(ctx context.Context, g types.GenesisState) error {
 		}
 	}
 	for _, o := range g.Offers {
-		if err := k.offers.Set(ctx, o.Id, o); err != nil {
-			return err
-		}
 		if o.State != types.OfferOpen {
+			if err := k.offers.Set(ctx, o.Id, o); err != nil {
+				return err
+			}
 			continue
 		}
 		provider, err := k.addressCodec.StringToBytes(o.Provider)
 		if err != nil {
 			return errorsmod.Wrapf(types.ErrInvalidGenesis, "offer %d: %v", o.Id, err)
 		}
-		if err := k.index(ctx, o); err != nil {
+		if err := k.putOpen(ctx, provider, o); err != nil {
 			return err
-		}
-		if err := k.byProvider.Set(ctx, collectionsPair(provider, o.Id)); err != nil {
-			return err
-		}
-		if o.ExpiresAt > 0 {
-			if err := k.expiry.Set(ctx, collectionsPairHeight(o.ExpiresAt, o.Id)); err != nil {
-				return err
-			}
 		}
 	}
 	return nil

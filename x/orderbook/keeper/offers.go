@@ -53,21 +53,29 @@ func (k Keeper) CreateOffer(ctx context.Context, msg *types.MsgCreateOffer) (uin
 		Capacity: msg.Capacity, Available: msg.Capacity, ExpiresAt: msg.ExpiresAt,
 		State: types.OfferOpen, CreatedHeight: height, PricedHeight: height, Deposit: params.OfferDeposit,
 	}
-	if err := k.offers.Set(ctx, id, o); err != nil {
+	if err := k.putOpen(ctx, provider, o); err != nil {
 		return 0, err
-	}
-	if err := k.index(ctx, o); err != nil {
-		return 0, err
-	}
-	if err := k.byProvider.Set(ctx, collectionsPair(provider, id)); err != nil {
-		return 0, err
-	}
-	if o.ExpiresAt > 0 {
-		if err := k.expiry.Set(ctx, collectionsPairHeight(o.ExpiresAt, id)); err != nil {
-			return 0, err
-		}
 	}
 	return id, emit(ctx, &types.EventOfferCreated{OfferId: id, Provider: o.Provider, Class: o.Unit.Class(), Price: o.Price, Capacity: o.Capacity})
+}
+
+// putOpen stores an OPEN offer with every index an open offer has: the
+// book (with open interest), the provider's list and the expiry queue.
+// CreateOffer and InitGenesis share it; close undoes it.
+func (k Keeper) putOpen(ctx context.Context, provider sdk.AccAddress, o types.Offer) error {
+	if err := k.offers.Set(ctx, o.Id, o); err != nil {
+		return err
+	}
+	if err := k.index(ctx, o); err != nil {
+		return err
+	}
+	if err := k.byProvider.Set(ctx, collectionsPair(provider, o.Id)); err != nil {
+		return err
+	}
+	if o.ExpiresAt > 0 {
+		return k.expiry.Set(ctx, collectionsPairHeight(o.ExpiresAt, o.Id))
+	}
+	return nil
 }
 
 // checkTerms applies the params to capacity and expiry.
