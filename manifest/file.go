@@ -268,7 +268,7 @@ func requireTEE(g types.GroupSpec, reqs *yaml.Node, p fieldPath) (types.GroupSpe
 	return g, nil
 }
 
-var groupFields = []string{"name", "resources", "requirements", "auditors", "max_price", "deposit", "services", "privacy", "order", "fallback"}
+var groupFields = []string{"name", "resources", "requirements", "auditors", "max_price", "deposit", "services", "privacy", "order", "fallback", "expires_at"}
 
 func parseGroupSpec(n *yaml.Node, p fieldPath) (types.GroupSpec, error) {
 	var g types.GroupSpec
@@ -324,9 +324,27 @@ func parseGroupSpec(n *yaml.Node, p fieldPath) (types.GroupSpec, error) {
 		case "auction":
 		case "market":
 			g.Order = types.OrderMarket
+		case "limit":
+			g.Order = types.OrderLimit
 		default:
-			return g, fieldErr(p.key("order"), on, "%q: want auction or market", v)
+			return g, fieldErr(p.key("order"), on, "%q: want auction, market or limit", v)
 		}
+	}
+	en, hasExpiry := f["expires_at"]
+	switch {
+	case hasExpiry && g.Order != types.OrderLimit:
+		return g, fieldErr(p.key("expires_at"), en, "expires_at is for order: limit")
+	case hasExpiry:
+		h, err := unsigned(en, p.key("expires_at"), uint64(types.MaxGenesisHeight))
+		if err != nil {
+			return g, err
+		}
+		if h == 0 {
+			return g, fieldErr(p.key("expires_at"), en, "want a height of at least 1")
+		}
+		g.ExpiresAt = int64(h) //nolint:gosec // bounded by MaxGenesisHeight
+	case g.Order == types.OrderLimit:
+		return g, fieldErr(p.key("order"), f["order"], "order: limit needs expires_at (the height at which the order closes and its escrow returns)")
 	}
 	if fn, ok := f["fallback"]; ok {
 		v, err := scalar(fn, p.key("fallback"))

@@ -212,7 +212,8 @@ func TestParsePrivacy(t *testing.T) {
 	}
 }
 
-// order: auction (default) or market, with fallback: auction.
+// order: auction (default), market (with fallback: auction) or limit
+// (with expires_at).
 func TestParseOrder(t *testing.T) {
 	file := func(extra string) string {
 		return "groups:\n  - name: g\n    resources: { cpu_millis: 1, memory_mb: 1 }\n    max_price: 1\n    deposit: 1\n" + extra
@@ -227,10 +228,18 @@ func TestParseOrder(t *testing.T) {
 	f, err = manifest.Parse([]byte(file("    order: market\n    fallback: auction\n")))
 	require.NoError(t, err)
 	require.True(t, f.Groups[0].Spec.FallbackAuction)
+	f, err = manifest.Parse([]byte(file("    order: limit\n    expires_at: 5000\n")))
+	require.NoError(t, err)
+	require.Equal(t, types.OrderLimit, f.Groups[0].Spec.Order)
+	require.Equal(t, int64(5000), f.Groups[0].Spec.ExpiresAt)
 	for doc, want := range map[string]string{
-		file("    order: limit\n"):                   `line 6: groups[0].order: "limit": want auction or market`,
-		file("    fallback: auction\n"):              "line 6: groups[0].fallback: fallback is for order: market",
-		file("    order: market\n    fallback: x\n"): `line 7: groups[0].fallback: "x": want auction`,
+		file("    order: limit\n"):                     "line 6: groups[0].order: order: limit needs expires_at",
+		file("    order: best\n"):                      `line 6: groups[0].order: "best": want auction, market or limit`,
+		file("    expires_at: 9\n"):                    "line 6: groups[0].expires_at: expires_at is for order: limit",
+		file("    order: limit\n    expires_at: 0\n"):  "line 7: groups[0].expires_at: want a height of at least 1",
+		file("    order: limit\n    expires_at: -3\n"): "line 7: groups[0].expires_at:",
+		file("    fallback: auction\n"):                "line 6: groups[0].fallback: fallback is for order: market",
+		file("    order: market\n    fallback: x\n"):   `line 7: groups[0].fallback: "x": want auction`,
 	} {
 		_, err := manifest.Parse([]byte(doc))
 		require.ErrorContains(t, err, want, doc)

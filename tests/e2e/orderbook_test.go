@@ -38,7 +38,7 @@ func TestOfferBook(t *testing.T) {
 
 	book, err := q.OrderBook(ctx, &obtypes.QueryOrderBookRequest{Class: "gpu:hopper:80"})
 	require.NoError(t, err)
-	require.Equal(t, []obtypes.PriceLevel{{Price: udait(2400), Units: 8, Offers: 1}, {Price: udait(2600), Units: 2, Offers: 1}}, book.Asks)
+	require.Equal(t, []obtypes.PriceLevel{{Price: udait(2400), Units: 8, Offers: 1, Quantity: 8}, {Price: udait(2600), Units: 2, Offers: 1, Quantity: 2}}, book.Asks)
 	m, err := q.Market(ctx, &obtypes.QueryMarketRequest{Class: "gpu:hopper:80"})
 	require.NoError(t, err)
 	require.Equal(t, uint32(2), m.OpenOffers)
@@ -48,7 +48,7 @@ func TestOfferBook(t *testing.T) {
 	c.MustDeliver("provider", &obtypes.MsgUpdateOffer{Provider: prov.String(), OfferId: created.OfferId, Price: udait(2000), Capacity: 8})
 	book, err = q.OrderBook(ctx, &obtypes.QueryOrderBookRequest{Class: "gpu:hopper:80", Depth: 1})
 	require.NoError(t, err)
-	require.Equal(t, []obtypes.PriceLevel{{Price: udait(2000), Units: 8, Offers: 1}}, book.Asks)
+	require.Equal(t, []obtypes.PriceLevel{{Price: udait(2000), Units: 8, Offers: 1, Quantity: 8}}, book.Asks)
 
 	// The tenant's quote: the cheapest fitting offer first, at its price
 	// per unit x the units the group needs (here 1); a group needing more

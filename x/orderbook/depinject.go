@@ -30,8 +30,8 @@ type ModuleInputs struct {
 	StoreService store.KVStoreService
 	AddressCodec address.Codec
 
-	BankKeeper     types.BankKeeper
-	ProviderKeeper types.ProviderKeeper
+	BankKeeper   types.BankKeeper
+	MarketKeeper types.MarketKeeper
 
 	AppOpts servertypes.AppOptions `optional:"true"`
 }
@@ -59,7 +59,7 @@ func ProvideModule(in ModuleInputs) ModuleOutputs {
 	if err != nil {
 		panic(err)
 	}
-	k := keeper.NewKeeper(in.Cdc, in.AddressCodec, in.StoreService, authorityStr, in.BankKeeper, in.ProviderKeeper)
+	k := keeper.NewKeeper(in.Cdc, in.AddressCodec, in.StoreService, authorityStr, in.BankKeeper, in.MarketKeeper)
 	m := NewAppModule(in.Cdc, k)
 	m.bank, m.invariantCheckPeriod = in.BankKeeper, appopts.Uint64(in.AppOpts, FlagInvariantCheckPeriod)
 	return ModuleOutputs{Keeper: k, Module: m}

@@ -52,6 +52,10 @@ func (k Keeper) EndBlocker(ctx context.Context) error {
 			return errorsmod.Wrapf(err, "take changes at height %d", h)
 		}
 	}
+	// resting limit buys an offer became able to serve (limit.go)
+	if err := k.matchOffers(ctx); err != nil {
+		return errorsmod.Wrapf(err, "offer scans at height %d", h)
+	}
 	if err := k.payTake(ctx); err != nil {
 		return errorsmod.Wrapf(err, "take transfer at height %d", h)
 	}

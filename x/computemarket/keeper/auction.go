@@ -83,6 +83,9 @@ func (k Keeper) closeAuction(ctx context.Context, groupID uint64, due int64) err
 	if err := k.groups.Set(ctx, g.Id, g); err != nil {
 		return err
 	}
+	if err := k.rest(ctx, g); err != nil {
+		return err
+	}
 	return emit(ctx, &types.EventGroupOrdered{Id: g.Id, DeploymentId: g.DeploymentId})
 }
 

@@ -21,7 +21,7 @@ func (k Keeper) CreateDeployment(ctx context.Context, msg *types.MsgCreateDeploy
 	}
 	total := math.ZeroInt()
 	for _, spec := range msg.Groups {
-		if err := checkGroupSpec(params, spec); err != nil {
+		if err := checkGroupSpec(params, spec, height(ctx)); err != nil {
 			return 0, nil, err
 		}
 		if total, err = types.SafeAdd("deposits of the groups", total, spec.Deposit.Amount); err != nil {

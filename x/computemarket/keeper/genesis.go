@@ -124,6 +124,17 @@ func (k Keeper) rebuildSchedules(ctx context.Context, gs types.GenesisState, fai
 				return err
 			}
 		}
+		// the buy side; a limit buy whose expiry failed stays off the queue
+		if g.State == types.GroupOrdered {
+			if err := k.rest(ctx, g); err != nil {
+				return err
+			}
+			if isLimitBuy(g) && failed[failedKey{types.QueueOrderExpiry, g.Id}] {
+				if err := k.orderExpiryQueue.Remove(ctx, collections.Join(g.Spec.ExpiresAt, g.Id)); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	first := height(ctx)
 	take := math.ZeroInt()

@@ -16,9 +16,13 @@ import (
 // closing it is bounded work.
 const MaxGroupsPerDeployment = 64
 
-// checkGroupSpec applies the stateful rules of a new group: the deposit
-// floor and auditors that are whitelisted.
-func checkGroupSpec(params types.Params, spec types.GroupSpec) error {
+// checkGroupSpec applies the stateful rules of a new group: a limit buy's
+// expiry after the current height h, the deposit floor and auditors that
+// are whitelisted.
+func checkGroupSpec(params types.Params, spec types.GroupSpec, h int64) error {
+	if spec.Order == types.OrderLimit && spec.ExpiresAt <= h {
+		return errorsmod.Wrapf(types.ErrInvalidGroupSpec, "group %q: expires_at %d is not after the current height %d", spec.Name, spec.ExpiresAt, h)
+	}
 	if spec.Deposit.Amount.LT(params.LeaseMinDeposit.Amount) {
 		return errorsmod.Wrapf(types.ErrDepositTooLow, "group %q: deposit %s is below lease_min_deposit %s", spec.Name, spec.Deposit, params.LeaseMinDeposit)
 	}
@@ -32,7 +36,10 @@ func checkGroupSpec(params types.Params, spec types.GroupSpec) error {
 
 // openGroup stores a new group, OPEN with an auction window from now, and
 // its escrow funded with the spec's deposit (already in the module account).
-// A market buy is then matched at once (marketBuy).
+// A market buy is then matched at once (marketBuy). A limit buy is ORDERED
+// at once (its window is empty: auction_end is now) and rests on the buy
+// side, after taking the best offer that serves it now if there is one
+// (limitBuy).
 func (k Keeper) openGroup(ctx context.Context, params types.Params, d types.Deployment, spec types.GroupSpec) (uint64, error) {
 	h := height(ctx)
 	id, err := nextID(ctx, k.groupSeq)
@@ -43,11 +50,16 @@ func (k Keeper) openGroup(ctx context.Context, params types.Params, d types.Depl
 		Id: id, DeploymentId: d.Id, Owner: d.Owner, Spec: spec, State: types.GroupOpen,
 		OpenedAt: h, AuctionEnd: h + int64(params.BidDurationBlocks), CreatedHeight: h,
 	}
+	if spec.Order == types.OrderLimit {
+		g.State, g.AuctionEnd = types.GroupOrdered, h
+	}
 	if err := k.groups.Set(ctx, id, g); err != nil {
 		return 0, err
 	}
-	if err := k.enqueue(ctx, k.auctionQueue, g.AuctionEnd, id); err != nil {
-		return 0, err
+	if g.State == types.GroupOpen {
+		if err := k.enqueue(ctx, k.auctionQueue, g.AuctionEnd, id); err != nil {
+			return 0, err
+		}
 	}
 	e := types.Escrow{GroupId: id, Owner: d.Owner, Balance: spec.Deposit, Deposited: spec.Deposit, SettledHeight: h}
 	if err := k.escrows.Set(ctx, id, e); err != nil {
@@ -59,8 +71,11 @@ func (k Keeper) openGroup(ctx context.Context, params types.Params, d types.Depl
 	if err := emit(ctx, &types.EventEscrowDeposited{GroupId: id, Owner: d.Owner, Amount: spec.Deposit, Balance: e.Balance}); err != nil {
 		return 0, err
 	}
-	if spec.Order == types.OrderMarket {
+	switch spec.Order {
+	case types.OrderMarket:
 		return id, k.marketBuy(ctx, params, g)
+	case types.OrderLimit:
+		return id, k.limitBuy(ctx, params, g)
 	}
 	return id, nil
 }
@@ -91,7 +106,7 @@ func (k Keeper) CreateGroup(ctx context.Context, msg *types.MsgCreateGroup) (uin
 	if err != nil {
 		return 0, err
 	}
-	if err := checkGroupSpec(params, msg.Group); err != nil {
+	if err := checkGroupSpec(params, msg.Group, height(ctx)); err != nil {
 		return 0, err
 	}
 	ids, err := idsOf(ctx, k.groups.Indexes.Deployment, d.Id)
@@ -144,10 +159,16 @@ func (k Keeper) PauseGroup(ctx context.Context, msg *types.MsgPauseGroup) error 
 	}
 }
 
-// stopAuction removes an OPEN group from the schedule and loses its bids.
+// stopAuction removes an OPEN group from the schedule, an ORDERED one from
+// the buy side, and loses its bids.
 func (k Keeper) stopAuction(ctx context.Context, g types.Group) error {
-	if g.State == types.GroupOpen {
+	switch g.State {
+	case types.GroupOpen:
 		if err := k.auctionQueue.Remove(ctx, collections.Join(g.AuctionEnd, g.Id)); err != nil {
+			return err
+		}
+	case types.GroupOrdered:
+		if err := k.unrest(ctx, g); err != nil {
 			return err
 		}
 	}

@@ -40,7 +40,74 @@ func Invariants(k Keeper) []NamedInvariant {
 		{types.ModuleName + "/index-consistency", IndexInvariant(k)},
 		{types.ModuleName + "/schedule-consistency", ScheduleInvariant(k)},
 		{types.ModuleName + "/offer-units", OfferUnitsInvariant(k)},
+		{types.ModuleName + "/resting-buys", RestingInvariant(k)},
 	}
+}
+
+// RestingInvariant: the resting index holds exactly the ORDERED groups,
+// each under its current key (family, rank of its normalised limit, rested
+// height, id), and the counts per (family, GPU memory) are theirs.
+func RestingInvariant(k Keeper) Invariant {
+	return func(ctx sdk.Context) (string, bool) {
+		if err := k.checkResting(ctx); err != nil {
+			return formatBroken("resting-buys", err.Error()), true
+		}
+		return "", false
+	}
+}
+
+func (k Keeper) checkResting(ctx context.Context) error {
+	type restFlat struct {
+		family string
+		e      restEntry
+	}
+	type countFlat struct {
+		family string
+		memory uint32
+	}
+	want := map[restFlat]bool{}
+	counts := map[countFlat]uint64{}
+	err := k.groups.Walk(ctx, nil, func(_ uint64, g types.Group) (bool, error) {
+		if g.State == types.GroupOrdered {
+			key := restKeyOf(g)
+			want[restFlat{key.K1(), restEntry{key.K2(), key.K3(), key.K4()}}] = true
+			c := restCountKeyOf(g)
+			counts[countFlat{c.K1(), c.K2()}]++
+		}
+		return false, nil
+	})
+	if err != nil {
+		return err
+	}
+	err = k.resting.Walk(ctx, nil, func(key RestKey) (bool, error) {
+		f := restFlat{key.K1(), restEntry{key.K2(), key.K3(), key.K4()}}
+		if !want[f] {
+			return true, fmt.Errorf("resting entry (%s, %d, %d, %d) is no ORDERED group's key", key.K1(), key.K2(), key.K3(), key.K4())
+		}
+		delete(want, f)
+		return false, nil
+	})
+	if err != nil {
+		return err
+	}
+	for f := range want {
+		return fmt.Errorf("ORDERED group %d is not resting", f.e.group)
+	}
+	err = k.restingCount.Walk(ctx, nil, func(key collections.Pair[string, uint32], n uint64) (bool, error) {
+		c := countFlat{key.K1(), key.K2()}
+		if counts[c] != n {
+			return true, fmt.Errorf("resting count of (%s, %d) is %d, the groups say %d", key.K1(), key.K2(), n, counts[c])
+		}
+		delete(counts, c)
+		return false, nil
+	})
+	if err != nil {
+		return err
+	}
+	for c, n := range counts {
+		return fmt.Errorf("%d resting buys of (%s, %d) are not counted", n, c.family, c.memory)
+	}
+	return nil
 }
 
 // OfferUnitsInvariant: every offer's taken units (capacity - available)
@@ -413,7 +480,7 @@ func (k Keeper) checkSchedules(ctx context.Context, h int64) error {
 		id   uint64
 	}
 	want := map[types.ScheduleQueue]map[entry]bool{
-		types.QueueAuction: {}, types.QueueLeaseExhaust: {}, types.QueueLeaseClose: {},
+		types.QueueAuction: {}, types.QueueLeaseExhaust: {}, types.QueueLeaseClose: {}, types.QueueOrderExpiry: {},
 	}
 	wantPrune := map[pruneEntry]bool{}
 	var walkErr error
@@ -440,6 +507,15 @@ func (k Keeper) checkSchedules(ctx context.Context, h int64) error {
 			f, err := failed(types.QueueAuction, id)
 			if !f {
 				want[types.QueueAuction][entry{g.AuctionEnd, id}] = true
+			}
+			return err != nil, err
+		case types.GroupOrdered:
+			if !isLimitBuy(g) {
+				return false, nil
+			}
+			f, err := failed(types.QueueOrderExpiry, id)
+			if !f {
+				want[types.QueueOrderExpiry][entry{g.Spec.ExpiresAt, id}] = true
 			}
 			return err != nil, err
 		case types.GroupClosed:

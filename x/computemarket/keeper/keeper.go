@@ -75,6 +75,16 @@ type Keeper struct {
 	scheduleBacklog collections.Item[int64]
 	// key: (queue, id) | value: an EndBlock item that failed, set aside for repair
 	failedItems collections.Map[collections.Pair[int32, uint64], types.FailedItem]
+
+	// The buy side of the order book (limit.go).
+	// key: (family, rank, rested height, group id) | the ORDERED groups
+	resting collections.KeySet[RestKey]
+	// key: (family, GPU memory asked) | value: resting buys there
+	restingCount collections.Map[collections.Pair[string, uint32], uint64]
+	// key: (expires_at, group id) | resting limit buys that close then
+	orderExpiryQueue collections.KeySet[collections.Pair[int64, uint64]]
+	// key: (queued height, offer id) | value: the offer's scan of the resting buys
+	offerScans collections.Map[collections.Pair[int64, uint64], types.OfferScan]
 }
 
 // DeploymentIndexes back the deployments-by-owner and by-state queries.
@@ -260,6 +270,15 @@ func NewKeeper(
 		scheduleBacklog: collections.NewItem(sb, types.ScheduleBacklogKey, "schedule_backlog", collections.Int64Value),
 		failedItems: collections.NewMap(sb, types.FailedItemsKey, "failed_items",
 			collections.PairKeyCodec(collections.Int32Key, collections.Uint64Key), codec.CollValue[types.FailedItem](cdc)),
+
+		resting: collections.NewKeySet(sb, types.RestingKey, "resting",
+			collections.QuadKeyCodec(collections.StringKey, collections.Uint64Key, collections.Int64Key, collections.Uint64Key)),
+		restingCount: collections.NewMap(sb, types.RestingCountKey, "resting_count",
+			collections.PairKeyCodec(collections.StringKey, collections.Uint32Key), collections.Uint64Value),
+		orderExpiryQueue: collections.NewKeySet(sb, types.OrderExpiryQueueKey, "order_expiry_queue",
+			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
+		offerScans: collections.NewMap(sb, types.OfferScansKey, "offer_scans",
+			collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key), codec.CollValue[types.OfferScan](cdc)),
 	}
 	schema, err := sb.Build()
 	if err != nil {

@@ -147,9 +147,15 @@ func newFixture(t *testing.T) *fixture {
 // newFixtureWith is newFixture with the given bank and distribution.
 func newFixtureWith(t testing.TB, bank types.BankKeeper, distr types.DistributionKeeper) *fixture {
 	t.Helper()
-	encCfg := moduletestutil.MakeTestEncodingConfig(computemarket.AppModule{})
 	key := storetypes.NewKVStoreKey(types.StoreKey)
 	testCtx := testutil.DefaultContextWithDB(t, key, storetypes.NewTransientStoreKey("transient_test"))
+	return newFixtureOn(t, key, testCtx.CMS, testCtx.Ctx, bank, distr)
+}
+
+// newFixtureOn builds the fixture's keeper on a mounted store.
+func newFixtureOn(t testing.TB, key *storetypes.KVStoreKey, cms storetypes.CommitMultiStore, ctx sdk.Context, bank types.BankKeeper, distr types.DistributionKeeper) *fixture {
+	t.Helper()
+	encCfg := moduletestutil.MakeTestEncodingConfig(computemarket.AppModule{})
 	ac := addresscodec.NewBech32Codec("dait")
 	tiers := &fakeTiers{bonded: map[string]math.Int{}}
 
@@ -157,8 +163,8 @@ func newFixtureWith(t testing.TB, bank types.BankKeeper, distr types.Distributio
 		fakeAccount{ac}, bank, distr, tiers)
 	f := &fixture{
 		key:     key,
-		cms:     testCtx.CMS,
-		ctx:     testCtx.Ctx.WithBlockHeight(startHeight),
+		cms:     cms,
+		ctx:     ctx.WithBlockHeight(startHeight),
 		cdc:     encCfg.Codec,
 		k:       k,
 		msgs:    keeper.NewMsgServerImpl(k),

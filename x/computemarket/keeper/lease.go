@@ -73,8 +73,13 @@ func (k Keeper) createLease(ctx context.Context, g types.Group, bid types.Bid, a
 	if err := k.loseOpenBids(ctx, g.Id); err != nil {
 		return l, err
 	}
-	if g.State == types.GroupOpen {
+	switch g.State {
+	case types.GroupOpen:
 		if err := k.auctionQueue.Remove(ctx, collections.Join(g.AuctionEnd, g.Id)); err != nil {
+			return l, err
+		}
+	case types.GroupOrdered:
+		if err := k.unrest(ctx, g); err != nil {
 			return l, err
 		}
 	}

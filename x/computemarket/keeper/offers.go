@@ -119,12 +119,16 @@ func (k Keeper) leaseFromOffer(ctx context.Context, g types.Group, c offerCandid
 	return k.createLease(ctx, g, bid, at)
 }
 
-// releaseOffer gives an offer back the units a closed lease held.
+// releaseOffer gives an offer back the units a closed lease held; the
+// resting buys may now take them (OfferPriced).
 func (k Keeper) releaseOffer(ctx context.Context, bid types.Bid) error {
 	if bid.OfferId == 0 || bid.OfferUnits == 0 || k.offers.book == nil {
 		return nil
 	}
-	return k.offers.book.Release(ctx, bid.OfferId, bid.OfferUnits)
+	if err := k.offers.book.Release(ctx, bid.OfferId, bid.OfferUnits); err != nil {
+		return err
+	}
+	return k.OfferPriced(ctx, bid.OfferId)
 }
 
 // marketBuy matches a market-buy group in the transaction that creates it
@@ -143,6 +147,25 @@ func (k Keeper) marketBuy(ctx context.Context, params types.Params, g types.Grou
 			return nil
 		}
 		return errorsmod.Wrapf(types.ErrNoMatchingOffer, "group %q: no eligible offer fits it at or below %s (add fallback: auction to open an auction instead)", g.Spec.Name, g.Spec.MaxPrice)
+	}
+	_, err = k.leaseFromOffer(ctx, g, offer, height(ctx))
+	return err
+}
+
+// limitBuy rests a new limit buy (ORDERED, stored) on the buy side and
+// takes the best eligible offer that serves it at or below its max price
+// now, if there is one, as an exchange fills a marketable limit order.
+// Otherwise it waits for a bid (CreateBid) or an offer (OfferPriced).
+func (k Keeper) limitBuy(ctx context.Context, params types.Params, g types.Group) error {
+	if err := k.rest(ctx, g); err != nil {
+		return err
+	}
+	if err := emit(ctx, &types.EventGroupOrdered{Id: g.Id, DeploymentId: g.DeploymentId}); err != nil {
+		return err
+	}
+	offer, ok, err := k.bestOffer(ctx, g, params.AuditorWhitelist)
+	if err != nil || !ok {
+		return err
 	}
 	_, err = k.leaseFromOffer(ctx, g, offer, height(ctx))
 	return err

@@ -47,6 +47,7 @@ func (k Keeper) scheduleSteps() []scheduleStep {
 			return k.closeAuction(ctx, id, due)
 		}},
 		{types.QueueLeaseExhaust, k.leaseExhaustQueue, k.markInsufficient},
+		{types.QueueOrderExpiry, k.orderExpiryQueue, k.expireOrder},
 	}
 }
 
@@ -217,6 +218,13 @@ func firstKey(ctx context.Context, q collections.KeySet[collections.Pair[int64, 
 // yet), and returns the group as it then is.
 func (k Keeper) catchUpGroup(ctx context.Context, g types.Group) (types.Group, error) {
 	h := height(ctx)
+	if g.State == types.GroupOrdered && isLimitBuy(g) && g.Spec.ExpiresAt < h {
+		ran, err := k.runOverdue(ctx, k.orderExpiryQueue, g.Spec.ExpiresAt, g.Id, func() error { return k.expireOrder(ctx, g.Id, g.Spec.ExpiresAt) })
+		if err != nil || !ran {
+			return g, err
+		}
+		return k.GetGroup(ctx, g.Id)
+	}
 	if g.State == types.GroupOpen && g.AuctionEnd < h {
 		ran, err := k.runOverdue(ctx, k.auctionQueue, g.AuctionEnd, g.Id, func() error { return k.closeAuction(ctx, g.Id, g.AuctionEnd) })
 		if err != nil {

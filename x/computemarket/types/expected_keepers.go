@@ -54,6 +54,7 @@ type OfferBook interface {
 	// WalkOffers visits a class's open offers with units, cheapest unit
 	// price first (then earliest priced, then id), at most limit.
 	WalkOffers(ctx context.Context, class string, maxPrice uint64, limit int, fn func(obtypes.Offer) (stop bool, err error)) error
+	GetOffer(ctx context.Context, id uint64) (obtypes.Offer, error)
 	Fill(ctx context.Context, id uint64, units uint32) (obtypes.Offer, error)
 	Release(ctx context.Context, id uint64, units uint32) error
 	RecordTrade(ctx context.Context, class string, notional math.Int, quantity uint64) error

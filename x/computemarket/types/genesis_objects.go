@@ -171,7 +171,7 @@ func (l Lease) validateGenesis() error {
 
 func (f FailedItem) validateGenesis() error {
 	switch f.Queue {
-	case QueueLeaseClose, QueueAuction, QueueLeaseExhaust, QueuePrune:
+	case QueueLeaseClose, QueueAuction, QueueLeaseExhaust, QueuePrune, QueueOrderExpiry, QueueOfferMatch:
 	default:
 		return fmt.Errorf("queue %s holds no items", f.Queue)
 	}

@@ -73,4 +73,15 @@ var (
 	// ScheduleBacklogKey holds the height whose EndBlock left scheduled
 	// items due (max_items_per_block was reached); absent when none.
 	ScheduleBacklogKey = collections.NewPrefix(34)
+	// RestingKey indexes the ORDERED groups (resting limit buys) by
+	// (family, rank, rested height, group id); rank = 2^64-1 - normalised
+	// limit, so the highest limit comes first.
+	RestingKey = collections.NewPrefix(35)
+	// RestingCountKey counts resting buys by (family, GPU memory asked).
+	RestingCountKey = collections.NewPrefix(36)
+	// OrderExpiryQueueKey lists resting limit buys by (expires_at, group id).
+	OrderExpiryQueueKey = collections.NewPrefix(37)
+	// OfferScansKey lists offers to match against the resting buys by
+	// (queued height, offer id), with where each scan stopped.
+	OfferScansKey = collections.NewPrefix(38)
 )

@@ -271,8 +271,19 @@ func (s GroupSpec) Validate() error {
 			return errorsmod.Wrapf(ErrInvalidGroupSpec, "group %q: fallback_auction is for market orders", s.Name)
 		}
 	case OrderMarket:
+	case OrderLimit:
+		if s.FallbackAuction {
+			return errorsmod.Wrapf(ErrInvalidGroupSpec, "group %q: fallback_auction is for market orders", s.Name)
+		}
+		if s.ExpiresAt <= 0 || s.ExpiresAt > MaxGenesisHeight {
+			return errorsmod.Wrapf(ErrInvalidGroupSpec, "group %q: a limit buy needs expires_at, a height in 1..%d", s.Name, MaxGenesisHeight)
+		}
+		return nil
 	default:
 		return errorsmod.Wrapf(ErrInvalidGroupSpec, "group %q: unknown order type %d", s.Name, s.Order)
+	}
+	if s.ExpiresAt != 0 {
+		return errorsmod.Wrapf(ErrInvalidGroupSpec, "group %q: expires_at is for limit orders", s.Name)
 	}
 	return nil
 }

@@ -21,8 +21,9 @@ import (
 	"github.com/daitchain/daitchain/x/orderbook/types"
 )
 
-// BookKey orders a class's open offers: (class, unit price, priced
-// height, offer id): ascending price, then time, then id.
+// BookKey orders a class's open offers: (class, normalised unit price
+// (ResourceUnit.NormPrice), priced height, offer id): ascending price per
+// GPU (or per 1000 CPU millis), then time, then id.
 type BookKey = collections.Quad[string, uint64, int64, uint64]
 
 // Keeper holds all state of x/orderbook.
@@ -30,7 +31,7 @@ type Keeper struct {
 	addressCodec address.Codec
 	authority    string
 	bank         types.BankKeeper
-	providers    types.ProviderKeeper
+	matcher      types.MarketKeeper
 
 	Schema collections.Schema
 
@@ -50,11 +51,11 @@ type Keeper struct {
 
 // NewKeeper builds the keeper; authority may change the params.
 func NewKeeper(cdc codec.BinaryCodec, ac address.Codec, ss store.KVStoreService, authority string,
-	bank types.BankKeeper, providers types.ProviderKeeper,
+	bank types.BankKeeper, market types.MarketKeeper,
 ) Keeper {
 	sb := collections.NewSchemaBuilder(ss)
 	k := Keeper{
-		addressCodec: ac, authority: authority, bank: bank, providers: providers,
+		addressCodec: ac, authority: authority, bank: bank, matcher: market,
 		params:   collections.NewItem(sb, types.ParamsKey, "params", codec.CollValue[types.Params](cdc)),
 		offerSeq: collections.NewSequence(sb, types.OfferSeqKey, "offer_seq"),
 		offers:   collections.NewMap(sb, types.OffersKey, "offers", collections.Uint64Key, codec.CollValue[types.Offer](cdc)),
@@ -97,7 +98,7 @@ func (k Keeper) GetOffer(ctx context.Context, id uint64) (types.Offer, error) {
 }
 
 func bookKey(o types.Offer) BookKey {
-	return collections.Join4(o.Unit.Class(), o.Price.Amount.Uint64(), o.PricedHeight, o.Id)
+	return collections.Join4(o.Unit.Class(), o.Unit.NormPrice(o.Price.Amount), o.PricedHeight, o.Id)
 }
 
 // market reads a class's market data, empty when it has none yet.

@@ -67,23 +67,38 @@ func (l ledger) GetBalance(_ context.Context, a sdk.AccAddress, denom string) sd
 	return sdk.NewCoin(denom, l.bal(a))
 }
 
-// providers is x/computemarket as the order book sees it.
-type providers map[string]bool
+// market is x/computemarket as the order book sees it: registered
+// providers, and the offers it was told to match (priced).
+type market struct {
+	providers map[string]bool
+	priced    *[]uint64
+}
 
-func (p providers) RequireActiveProvider(_ context.Context, a sdk.AccAddress) error {
-	if !p[string(a)] {
+func (p market) RequireActiveProvider(_ context.Context, a sdk.AccAddress) error {
+	if !p.providers[string(a)] {
 		return fmt.Errorf("%s is not a registered provider", a)
 	}
 	return nil
 }
 
+func (p market) OfferPriced(_ context.Context, id uint64) error {
+	*p.priced = append(*p.priced, id)
+	return nil
+}
+
+func (p market) RestingBuys(context.Context, string, int) ([]types.BuyLevel, uint64, error) {
+	return nil, 0, nil
+}
+
 type fixture struct {
-	t    *testing.T
-	ctx  sdk.Context
-	k    keeper.Keeper
-	msgs types.MsgServer
-	q    types.QueryServer
-	bank ledger
+	t   *testing.T
+	ctx sdk.Context
+	k   keeper.Keeper
+	// priced: the offers the matcher was told about, in order
+	priced *[]uint64
+	msgs   types.MsgServer
+	q      types.QueryServer
+	bank   ledger
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -92,9 +107,10 @@ func newFixture(t *testing.T) *fixture {
 	key := storetypes.NewKVStoreKey(types.StoreKey)
 	tctx := testutil.DefaultContextWithDB(t, key, storetypes.NewTransientStoreKey("t"))
 	bank := ledger{string(provA): math.NewInt(10_000 * types.OneDait), string(provB): math.NewInt(10_000 * types.OneDait)}
+	priced := &[]uint64{}
 	k := keeper.NewKeeper(enc.Codec, addresscodec.NewBech32Codec("dait"), runtime.NewKVStoreService(key), authority.String(),
-		bank, providers{string(provA): true, string(provB): true})
-	f := &fixture{t: t, ctx: tctx.Ctx.WithBlockHeight(10), k: k, msgs: keeper.NewMsgServerImpl(k), q: keeper.NewQueryServerImpl(k), bank: bank}
+		bank, market{providers: map[string]bool{string(provA): true, string(provB): true}, priced: priced})
+	f := &fixture{t: t, ctx: tctx.Ctx.WithBlockHeight(10), k: k, priced: priced, msgs: keeper.NewMsgServerImpl(k), q: keeper.NewQueryServerImpl(k), bank: bank}
 	require.NoError(t, k.InitGenesis(f.ctx, *types.DefaultGenesis()))
 	return f
 }
@@ -148,14 +164,17 @@ func TestOfferLifecycle(t *testing.T) {
 	require.Equal(t, math.NewInt(10_000*types.OneDait).Sub(deposit.MulRaw(2)), f.bank.bal(provA), "two deposits held")
 	require.Equal(t, deposit.MulRaw(3), f.bank.bal(moduleAddr))
 
-	// Levels by ascending price, offers at one price aggregated.
-	require.Equal(t, []types.PriceLevel{{Price: udait(1500), Units: 5, Offers: 2}, {Price: udait(2000), Units: 4, Offers: 1}}, f.book())
+	require.Equal(t, []uint64{a1, a2, b1}, *f.priced, "every new offer goes to the matcher")
+
+	// Levels by ascending price per GPU (2 GPUs a unit), offers at one
+	// price aggregated.
+	require.Equal(t, []types.PriceLevel{{Price: udait(750), Units: 5, Offers: 2, Quantity: 10}, {Price: udait(1000), Units: 4, Offers: 1, Quantity: 8}}, f.book())
 	var order []uint64
-	require.NoError(t, f.k.WalkOffers(f.ctx, "gpu:hopper:80", 1500, 10, func(o types.Offer) (bool, error) {
+	require.NoError(t, f.k.WalkOffers(f.ctx, "gpu:hopper:80", 750, 10, func(o types.Offer) (bool, error) {
 		order = append(order, o.Id)
 		return false, nil
 	}))
-	require.Equal(t, []uint64{a2, b1}, order, "at or below 1500, earliest priced first")
+	require.Equal(t, []uint64{a2, b1}, order, "at or below 750 a GPU, earliest priced first")
 	m, err := f.q.Market(f.ctx, &types.QueryMarketRequest{Class: "gpu:hopper:80"})
 	require.NoError(t, err)
 	require.Equal(t, uint32(3), m.OpenOffers)
@@ -172,13 +191,18 @@ func TestOfferLifecycle(t *testing.T) {
 	o, err := f.k.GetOffer(f.ctx, a2)
 	require.NoError(t, err)
 	require.Equal(t, int64(12), o.PricedHeight)
-	require.Equal(t, udait(1400), f.book()[0].Price)
+	require.Equal(t, udait(700), f.book()[0].Price)
+	require.Equal(t, []uint64{a1, a2, b1, a2}, *f.priced, "a cheaper offer goes to the matcher")
+	_, err = f.msgs.UpdateOffer(f.ctx, &types.MsgUpdateOffer{Provider: provA.String(), OfferId: a1, Price: udait(2100), Capacity: 4})
+	require.NoError(t, err)
+	require.Len(t, *f.priced, 4, "a dearer offer with no more units does not")
 	// Same price, new capacity: priority kept.
 	_, err = f.msgs.UpdateOffer(f.ctx.WithBlockHeight(13), &types.MsgUpdateOffer{Provider: provA.String(), OfferId: a2, Price: udait(1400), Capacity: 5})
 	require.NoError(t, err)
 	o, _ = f.k.GetOffer(f.ctx, a2)
 	require.Equal(t, int64(12), o.PricedHeight)
 	require.Equal(t, uint32(5), o.Available)
+	require.Equal(t, []uint64{a1, a2, b1, a2, a2}, *f.priced, "more units go to the matcher")
 	f.check()
 
 	// A lease takes 4 units; capacity may not go below them.
@@ -195,11 +219,11 @@ func TestOfferLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	f.check()
 	for _, l := range f.book() {
-		require.NotEqual(t, udait(1400), l.Price, "a sold-out offer leaves the book")
+		require.NotEqual(t, udait(700), l.Price, "a sold-out offer leaves the book")
 	}
 	require.NoError(t, f.k.Release(f.ctx, a2, 4))
 	f.check()
-	require.Equal(t, udait(1400), f.book()[0].Price)
+	require.Equal(t, udait(700), f.book()[0].Price)
 	require.Equal(t, uint64(4), f.book()[0].Units)
 	before = f.export()
 	f.refused(before, f.k.Release(f.ctx, a2, 2), types.ErrInvariantBroken)

@@ -15,7 +15,7 @@ import (
 // The OfferBook side of ADR 0007: what x/computemarket's matcher asks.
 
 // WalkOffers calls fn on the OPEN offers of class with units available and
-// a unit price at most maxPrice, cheapest first (then earliest priced,
+// a normalised unit price (NormPrice) at most maxPrice, cheapest first (then earliest priced,
 // then lowest id), until fn returns stop or limit offers were visited.
 // Bounded by limit.
 func (k Keeper) WalkOffers(ctx context.Context, class string, maxPrice uint64, limit int, fn func(types.Offer) (stop bool, err error)) error {

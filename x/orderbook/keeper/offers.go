@@ -20,7 +20,7 @@ func (k Keeper) CreateOffer(ctx context.Context, msg *types.MsgCreateOffer) (uin
 	if err != nil {
 		return 0, errorsmod.Wrapf(types.ErrInvalidAddress, "provider: %v", err)
 	}
-	if err := k.providers.RequireActiveProvider(ctx, provider); err != nil {
+	if err := k.matcher.RequireActiveProvider(ctx, provider); err != nil {
 		return 0, errorsmod.Wrapf(types.ErrNotProvider, "%s: %v", msg.Provider, err)
 	}
 	params, err := k.params.Get(ctx)
@@ -54,6 +54,9 @@ func (k Keeper) CreateOffer(ctx context.Context, msg *types.MsgCreateOffer) (uin
 		State: types.OfferOpen, CreatedHeight: height, PricedHeight: height, Deposit: params.OfferDeposit,
 	}
 	if err := k.putOpen(ctx, provider, o); err != nil {
+		return 0, err
+	}
+	if err := k.matcher.OfferPriced(ctx, id); err != nil {
 		return 0, err
 	}
 	return id, emit(ctx, &types.EventOfferCreated{OfferId: id, Provider: o.Provider, Class: o.Unit.Class(), Price: o.Price, Capacity: o.Capacity})
@@ -161,6 +164,13 @@ func (k Keeper) UpdateOffer(ctx context.Context, msg *types.MsgUpdateOffer) (typ
 	}
 	if err := k.replace(ctx, old, o); err != nil {
 		return old, err
+	}
+	// Resting limit buys can only newly fit an offer that got cheaper or
+	// gained units.
+	if o.Unit.NormPrice(o.Price.Amount) < o.Unit.NormPrice(old.Price.Amount) || o.Available > old.Available {
+		if err := k.matcher.OfferPriced(ctx, o.Id); err != nil {
+			return old, err
+		}
 	}
 	return o, emit(ctx, &types.EventOfferUpdated{OfferId: o.Id, Price: o.Price, Capacity: o.Capacity, Available: o.Available, ExpiresAt: o.ExpiresAt})
 }

@@ -90,18 +90,24 @@ func (q queryServer) OrderBook(ctx context.Context, req *types.QueryOrderBookReq
 	}
 	out := &types.QueryOrderBookResponse{Class: req.Class}
 	err := q.k.WalkOffers(ctx, req.Class, ^uint64(0), maxBookScan, func(o types.Offer) (bool, error) {
-		if n := len(out.Asks); n > 0 && out.Asks[n-1].Price.Equal(o.Price) {
+		price := sdk.NewCoin(types.Denom, math.NewIntFromUint64(o.Unit.NormPrice(o.Price.Amount)))
+		quantity, _ := o.Unit.Quantity(uint64(o.Available))
+		if n := len(out.Asks); n > 0 && out.Asks[n-1].Price.Equal(price) {
 			out.Asks[n-1].Units += uint64(o.Available)
 			out.Asks[n-1].Offers++
+			out.Asks[n-1].Quantity += quantity
 			return false, nil
 		}
 		if len(out.Asks) == depth {
 			return true, nil
 		}
-		out.Asks = append(out.Asks, types.PriceLevel{Price: o.Price, Units: uint64(o.Available), Offers: 1})
+		out.Asks = append(out.Asks, types.PriceLevel{Price: price, Units: uint64(o.Available), Offers: 1, Quantity: quantity})
 		return false, nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	if out.Bids, _, err = q.k.matcher.RestingBuys(ctx, req.Class, depth); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -122,9 +128,13 @@ func (q queryServer) Market(ctx context.Context, req *types.QueryMarketRequest) 
 	if err != nil {
 		return nil, err
 	}
+	_, resting, err := q.k.matcher.RestingBuys(ctx, req.Class, 0)
+	if err != nil {
+		return nil, err
+	}
 	height := sdk.UnwrapSDKContext(ctx).BlockHeight()
 	s := m.Summarise(height, p.Window())
-	return &types.QueryMarketResponse{
+	return &types.QueryMarketResponse{RestingBuys: resting,
 		Class: req.Class, LastPrice: nonNil(s.Last), LastHeight: s.LastHeight, Vwap: s.VWAP, MinPrice: s.Min, MaxPrice: s.Max,
 		WindowTrades: s.Trades, WindowQuantity: s.Quantity, TotalTrades: m.TotalTrades, TotalQuantity: m.TotalUnits,
 		OpenOffers: m.OpenOffers, OpenUnits: m.OpenUnits, WindowFrom: max(height-p.Window()+1, 0),

@@ -5,8 +5,11 @@ package types
 import (
 	"errors"
 	"fmt"
+	"math/big"
 	"strconv"
 	"strings"
+
+	sdkmath "cosmossdk.io/math"
 )
 
 // ClassCPU is the resource class of CPU-only units.
@@ -121,4 +124,66 @@ type Resources struct {
 	MemoryMB    uint64
 	StorageGB   uint64
 	Replicas    uint32
+}
+
+// NormPrice is a price per block per unit normalised to the class's scale:
+// per GPU (floor(p / gpus)) or per 1000 CPU millis (floor(p * 1000 /
+// cpu_millis)), saturating at 2^64-1. The book orders offers by it and a
+// resting limit buy's limit is normalised the same way (NormLimit), so an
+// offer can serve a limit buy only if its NormPrice <= the buy's NormLimit.
+func (u ResourceUnit) NormPrice(p sdkmath.Int) uint64 {
+	per := uint64(u.Gpus)
+	if per == 0 {
+		per = u.CpuMillis
+	}
+	return normalisedSat(p, u.Scale(), per)
+}
+
+// NormLimit is a group's max price per block normalised the way NormPrice
+// normalises an offer's: per GPU over all replicas, or per 1000 CPU millis.
+// Because a group needs at least ceil(need / unit) units of any unit that
+// serves it, unit price x units <= max price implies NormPrice <=
+// NormLimit: the limit is a safe bound to stop a walk at.
+func NormLimit(maxPrice sdkmath.Int, r Resources) uint64 {
+	replicas := uint64(max(r.Replicas, 1))
+	if r.GPUCount > 0 {
+		return normalisedSat(maxPrice, 1, uint64(r.GPUCount)*replicas)
+	}
+	if r.CPUMillis == 0 || r.CPUMillis > ^uint64(0)/replicas {
+		return normalisedSat(maxPrice, CPUScale, 1)
+	}
+	return normalisedSat(maxPrice, CPUScale, r.CPUMillis*replicas)
+}
+
+// Family is the resting-buy family a group belongs to: gpu:<class> (gpu:
+// when it names no class) or cpu. An offer of class gpu:<c>:<m> can serve
+// the families gpu:<c> and gpu: (by class; memory is checked per buy).
+func (r Resources) Family() string {
+	if r.GPUCount == 0 {
+		return ClassCPU
+	}
+	return "gpu:" + r.GPUClass
+}
+
+// Families are the resting-buy families an offer of this unit can serve.
+func (u ResourceUnit) Families() []string {
+	if u.Gpus == 0 {
+		return []string{ClassCPU}
+	}
+	return []string{"gpu:" + u.GpuClass, "gpu:"}
+}
+
+// normalisedSat is floor(p * scale / per), saturating at 2^64-1 (p is
+// non-negative and bounded; per 0 counts as 1).
+func normalisedSat(p sdkmath.Int, scale, per uint64) uint64 {
+	if p.IsNil() || !p.IsPositive() {
+		return 0
+	}
+	per = max(per, 1)
+	v := new(big.Int).Mul(p.BigInt(), new(big.Int).SetUint64(scale))
+	v.Quo(v, new(big.Int).SetUint64(per))
+	if !v.IsUint64() {
+		return ^uint64(0)
+	}
+	return v.Uint64()
 }

@@ -18,9 +18,18 @@ type AccountKeeper interface {
 	GetModuleAddress(name string) sdk.AccAddress
 }
 
-// ProviderKeeper is what the order book asks of x/computemarket (ADR
-// 0007): whether an address is a registered provider with the provider
-// tier now (a typed computemarket error when not).
-type ProviderKeeper interface {
+// MarketKeeper is what the order book asks of x/computemarket (ADR 0007),
+// which keeps the buy side and does the matching.
+type MarketKeeper interface {
+	// RequireActiveProvider: whether an address is a registered provider
+	// with the provider tier now (a typed computemarket error when not).
 	RequireActiveProvider(ctx context.Context, owner sdk.AccAddress) error
+	// OfferPriced tells the matcher that an open offer was created, became
+	// cheaper or gained units: the resting limit buys it can now serve are
+	// matched in EndBlock (bounded per block, carried over).
+	OfferPriced(ctx context.Context, offerID uint64) error
+	// RestingBuys are the resting limit buys a unit of class can serve (by
+	// GPU class and memory), highest normalised limit first, in at most
+	// depth levels, and how many such buys rest (counted up to a bound).
+	RestingBuys(ctx context.Context, class string, depth int) ([]BuyLevel, uint64, error)
 }
