@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"crypto/sha256"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -228,4 +229,100 @@ func TestMarketBuy(t *testing.T) {
 	m, err := q.Market(ctx, &obtypes.QueryMarketRequest{Class: "gpu:hopper:80"})
 	require.NoError(t, err)
 	require.Equal(t, uint64(1), m.TotalTrades)
+}
+
+// TestLimitBuy on a real node (SPEC section 12's done-when): two limit
+// buys rest ORDERED and show on the buy side of the book; the provider
+// re-prices its offer below one limit and the next EndBlock fills it at
+// the offer's price; the other expires at its expires_at and its deposit
+// returns to the udait; a market buy of 2 GPUs trades too, and the market
+// data's VWAP is the volume-weighted mean of exactly those trades.
+func TestLimitBuy(t *testing.T) {
+	c, tenant, prov := providerChain(t)
+	q := obtypes.NewQueryClient(c.Ctx())
+	ctx := context.Background()
+	unit := obtypes.ResourceUnit{GpuClass: "hopper", GpuMemoryGb: 80, Gpus: 1, CpuMillis: 8000, MemoryMb: 64000, StorageGb: 100}
+	res := c.MustDeliver("provider", &obtypes.MsgCreateOffer{Provider: prov.String(), Unit: unit, Price: udait(3000), Capacity: 4})
+	var offer obtypes.MsgCreateOfferResponse
+	require.NoError(t, chain.FirstMsgResponse(c.Ctx(), res, &offer))
+
+	deploy := func(g types.GroupSpec) (uint64, int64) {
+		t.Helper()
+		sum := sha256.Sum256([]byte(g.Name))
+		res := c.MustDeliver("tenant", &types.MsgCreateDeployment{Owner: tenant.String(), Version: sum[:], Groups: []types.GroupSpec{g}})
+		var out types.MsgCreateDeploymentResponse
+		require.NoError(t, chain.FirstMsgResponse(c.Ctx(), res, &out))
+		return out.GroupIds[0], res.Height
+	}
+	limit := func(name string, maxPrice, expiresAt int64) types.GroupSpec {
+		g := group(name, maxPrice)
+		g.Order, g.ExpiresAt = types.OrderLimit, expiresAt
+		return g
+	}
+	groupOf := func(id uint64) types.Group {
+		g, err := c.Market.Group(ctx, &types.QueryGroupRequest{Id: id})
+		require.NoError(t, err)
+		return g.Group
+	}
+	leaseOf := func(id uint64) types.Lease {
+		g := groupOf(id)
+		require.Equal(t, types.GroupMatched, g.State, "group %d", id)
+		l, err := c.Market.Lease(ctx, &types.QueryLeaseRequest{Id: g.LeaseId})
+		require.NoError(t, err)
+		return l.Lease
+	}
+
+	patient, _ := deploy(limit("patient", 2500, c.Height()+500))
+	brief, _ := deploy(limit("brief", 1500, c.Height()+30))
+	expiresAt := groupOf(brief).Spec.ExpiresAt
+	require.Equal(t, types.GroupOrdered, groupOf(patient).State, "a limit buy rests from creation")
+	require.Equal(t, types.GroupOrdered, groupOf(brief).State)
+	book, err := q.OrderBook(ctx, &obtypes.QueryOrderBookRequest{Class: "gpu:hopper:80"})
+	require.NoError(t, err)
+	require.Equal(t, []obtypes.BuyLevel{{Limit: udait(2500), Orders: 1, Quantity: 1}, {Limit: udait(1500), Orders: 1, Quantity: 1}}, book.Bids)
+	m, err := q.Market(ctx, &obtypes.QueryMarketRequest{Class: "gpu:hopper:80"})
+	require.NoError(t, err)
+	require.Equal(t, uint64(2), m.RestingBuys)
+
+	// Re-priced below the patient limit (not the brief one): filled in the
+	// next EndBlock at the offer's new price.
+	res = c.MustDeliver("provider", &obtypes.MsgUpdateOffer{Provider: prov.String(), OfferId: offer.OfferId, Price: udait(2400), Capacity: 4})
+	c.WaitForHeight(res.Height + 1)
+	l := leaseOf(patient)
+	require.Equal(t, udait(2400), l.Price)
+	require.Equal(t, res.Height, l.CreatedHeight, "matched in the EndBlock of the re-pricing's block")
+	require.Equal(t, types.GroupOrdered, groupOf(brief).State)
+
+	// A market buy of 2 GPUs at the offer's price.
+	two := group("two", 10_000)
+	two.Resources.GPU.Count, two.Order = 2, types.OrderMarket
+	res = c.MustDeliver("provider", &obtypes.MsgUpdateOffer{Provider: prov.String(), OfferId: offer.OfferId, Price: udait(2000), Capacity: 4})
+	marketGroup, _ := deploy(two)
+	require.Equal(t, udait(4000), leaseOf(marketGroup).Price, "2 units at 2000")
+	require.Equal(t, types.GroupOrdered, groupOf(brief).State, "2000 is above the brief limit")
+
+	// The brief limit buy expires: CLOSED at its expires_at, deposit back.
+	require.Less(t, c.Height(), expiresAt, "the test ran past the expiry")
+	before := c.Balance(tenant)
+	c.WaitForHeight(expiresAt + 1)
+	g := groupOf(brief)
+	require.Equal(t, types.GroupClosed, g.State)
+	require.Equal(t, expiresAt, g.ClosedHeight)
+	require.Equal(t, before.Add(chain.DAIT(60).Amount), c.Balance(tenant), "the whole deposit returns")
+
+	// Market data: exactly the two trades; VWAP = sum(price x GPUs) / GPUs.
+	trades := []struct{ notional, gpus int64 }{{2400, 1}, {4000, 2}}
+	var notional, gpus int64
+	for _, tr := range trades {
+		notional, gpus = notional+tr.notional, gpus+tr.gpus
+	}
+	m, err = q.Market(ctx, &obtypes.QueryMarketRequest{Class: "gpu:hopper:80"})
+	require.NoError(t, err)
+	require.Equal(t, uint64(len(trades)), m.WindowTrades)
+	require.Equal(t, uint64(gpus), m.WindowQuantity)
+	require.Equal(t, strconv.FormatInt(notional/gpus, 10), m.Vwap.String())
+	require.Equal(t, "2000", m.LastPrice.String())
+	require.Equal(t, "2000", m.MinPrice.String())
+	require.Equal(t, "2400", m.MaxPrice.String())
+	require.Zero(t, m.RestingBuys)
 }
