@@ -129,6 +129,7 @@ bench:
 	$(GO) test -run '^$$' -bench 'AuctionClose' -benchtime 50x ./x/computemarket/keeper/
 	$(GO) test -run '^$$' -bench 'EndBlockIdleLeases' -benchtime 5000x -count 3 ./x/computemarket/keeper/
 	$(GO) test -run '^$$' -bench 'EndBlockExhaustions' -benchtime 3x ./x/computemarket/keeper/
+	$(GO) test -run '^$$' -bench 'MarketBuy|EndBlockRestingBuys' -benchtime 300x -count 3 ./x/computemarket/keeper/
 	$(GO) test -run '^$$' -bench 'Gas' -benchtime 1x ./tests/e2e/
 
 ## loadtest: bank sends, then a market mix, from many funded accounts

@@ -163,13 +163,15 @@ func TestOfferMatching(t *testing.T) {
 	c.MustDeliver("tenant", &types.MsgCloseDeployment{Owner: tenant.String(), DeploymentId: first.DeploymentId})
 	require.Equal(t, uint32(1), available())
 
-	// The market data holds exactly the two offer trades: 2000 per GPU.
+	// The market data holds exactly the three trades, the winning bid's
+	// included: 2000, 1500, 2000 per GPU.
 	m, err := q.Market(ctx, &obtypes.QueryMarketRequest{Class: "gpu:hopper:80"})
 	require.NoError(t, err)
-	require.Equal(t, uint64(2), m.WindowTrades)
-	require.Equal(t, uint64(2), m.WindowQuantity)
-	require.Equal(t, "2000", m.Vwap.String())
+	require.Equal(t, uint64(3), m.WindowTrades)
+	require.Equal(t, uint64(3), m.WindowQuantity)
+	require.Equal(t, "1833", m.Vwap.String(), "floor(5500 / 3)")
 	require.Equal(t, "2000", m.LastPrice.String())
+	require.Equal(t, "1500", m.MinPrice.String())
 }
 
 // TestMarketBuy on a real node: a market-buy group is matched in the
@@ -296,7 +298,7 @@ func TestLimitBuy(t *testing.T) {
 	// A market buy of 2 GPUs at the offer's price.
 	two := group("two", 10_000)
 	two.Resources.GPU.Count, two.Order = 2, types.OrderMarket
-	res = c.MustDeliver("provider", &obtypes.MsgUpdateOffer{Provider: prov.String(), OfferId: offer.OfferId, Price: udait(2000), Capacity: 4})
+	c.MustDeliver("provider", &obtypes.MsgUpdateOffer{Provider: prov.String(), OfferId: offer.OfferId, Price: udait(2000), Capacity: 4})
 	marketGroup, _ := deploy(two)
 	require.Equal(t, udait(4000), leaseOf(marketGroup).Price, "2 units at 2000")
 	require.Equal(t, types.GroupOrdered, groupOf(brief).State, "2000 is above the brief limit")

@@ -88,6 +88,9 @@ func (k Keeper) createLease(ctx context.Context, g types.Group, bid types.Bid, a
 	if err := k.groups.Set(ctx, g.Id, g); err != nil {
 		return l, err
 	}
+	if bid.OfferId == 0 {
+		k.recordBidTrade(ctx, g, bid)
+	}
 	return l, emit(ctx, &types.EventLeaseCreated{
 		Id: l.Id, BidId: l.BidId, GroupId: l.GroupId, DeploymentId: l.DeploymentId,
 		Tenant: l.Tenant, Provider: l.Provider, Price: l.Price,

@@ -33,13 +33,13 @@ type bookMarket struct {
 	obQ    obtypes.QueryServer
 }
 
-func newBookMarket(t *testing.T) *bookMarket {
+func newBookMarket(t testing.TB) *bookMarket {
 	t.Helper()
 	db := dbm.NewMemDB()
 	cms := store.NewCommitMultiStore(db, log.NewNopLogger())
 	key, obKey := storetypes.NewKVStoreKey(types.StoreKey), storetypes.NewKVStoreKey(obtypes.StoreKey)
-	cms.MountStoreWithDB(key, storetypes.StoreTypeIAVL, db)
-	cms.MountStoreWithDB(obKey, storetypes.StoreTypeIAVL, db)
+	cms.MountStoreWithDB(key, storetypes.StoreTypeIAVL, nil)
+	cms.MountStoreWithDB(obKey, storetypes.StoreTypeIAVL, nil)
 	require.NoError(t, cms.LoadLatestVersion())
 	ctx := sdk.NewContext(cms, cmtproto.Header{}, false, log.NewNopLogger())
 	bank := newLedger()
@@ -129,6 +129,10 @@ func TestLimitBuyRestsMatchesAndExpires(t *testing.T) {
 	require.NotZero(t, bidRes.LeaseId)
 	require.Equal(t, udait(2900), b.leaseOf(t, ga).Price)
 	b.checkAll(t)
+	m, err = b.obQ.Market(b.ctx, &obtypes.QueryMarketRequest{Class: "gpu:hopper:80"})
+	require.NoError(t, err)
+	require.Equal(t, uint64(1), m.TotalTrades, "a bid's trade is in the market data of the class the group asked for")
+	require.Equal(t, "2900", m.LastPrice.String())
 
 	// The other expires at the end of block h+20 and its deposit returns.
 	before := b.bank.balance(tenant1)

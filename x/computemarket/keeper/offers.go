@@ -59,10 +59,17 @@ func (k Keeper) bestOffer(ctx context.Context, g types.Group, whitelist []string
 		return offerCandidate{}, false, err
 	}
 	maxPrice := g.Spec.MaxPrice.Amount
+	wantedQty := math.NewIntFromUint64(wanted(g.Spec.Resources))
 	var best offerCandidate
 	found := false
 	for _, class := range classes {
 		err := book.WalkOffers(ctx, class, ^uint64(0), maxOffersPerClass, func(o obtypes.Offer) (bool, error) {
+			// The walk is by normalised price: once even the fewest units
+			// the group could need cost more than the best so far, no later
+			// offer of the class can beat it.
+			if found && lowestPrice(o, wantedQty).GT(best.price.Amount) {
+				return true, nil
+			}
 			units, ok := obtypes.UnitsFor(o.Unit, need)
 			if !ok || units > o.Available {
 				return false, nil
@@ -94,15 +101,8 @@ func (k Keeper) bestOffer(ctx context.Context, g types.Group, whitelist []string
 // for the offer (no deposit: the offer's deposit stands for it).
 func (k Keeper) leaseFromOffer(ctx context.Context, g types.Group, c offerCandidate, at int64) (types.Lease, error) {
 	book := k.offers.book
-	if _, err := book.Fill(ctx, c.offer.Id, c.units); err != nil {
+	if _, err := book.Fill(ctx, c.offer.Id, c.units, c.price.Amount); err != nil {
 		return types.Lease{}, err
-	}
-	// Market data never blocks a trade: a trade it cannot take (it cannot
-	// happen within the bounds on prices and units) is logged.
-	if quantity, ok := c.offer.Unit.Quantity(uint64(c.units)); ok {
-		if err := book.RecordTrade(ctx, c.offer.Unit.Class(), c.price.Amount, quantity); err != nil {
-			sdk.UnwrapSDKContext(ctx).Logger().Error("market data: trade not recorded", "offer", c.offer.Id, "err", err)
-		}
 	}
 	id, err := nextID(ctx, k.bidSeq)
 	if err != nil {
@@ -169,4 +169,36 @@ func (k Keeper) limitBuy(ctx context.Context, params types.Params, g types.Group
 	}
 	_, err = k.leaseFromOffer(ctx, g, offer, height(ctx))
 	return err
+}
+
+// lowestPrice is a lower bound of what any group wanting qty GPUs (or CPU
+// millis) pays for offer o: its normalised price x qty / scale (a group
+// needs at least qty / per-unit units).
+func lowestPrice(o obtypes.Offer, qty math.Int) math.Int {
+	return math.NewIntFromUint64(o.Unit.NormPrice(o.Price.Amount)).Mul(qty).QuoRaw(int64(o.Unit.Scale())) //nolint:gosec // scale is 1 or 1000
+}
+
+// recordBidTrade puts a lease made from a bid (an auction's, a first
+// accept's or one the tenant took) into the order book's market data, in
+// the class the group asked for: gpu:<class>:<memory> when it names a GPU
+// class, cpu when it has no GPUs (a group that names no GPU class has no
+// class to report under). Market data never blocks a trade: one it cannot
+// take is logged.
+func (k Keeper) recordBidTrade(ctx context.Context, g types.Group, bid types.Bid) {
+	book := k.offers.book
+	r := g.Spec.Resources
+	if book == nil || (r.GPU.Count > 0 && r.GPU.Class == "") {
+		return
+	}
+	class := obtypes.ClassCPU
+	if r.GPU.Count > 0 {
+		class = obtypes.ResourceUnit{Gpus: 1, GpuClass: r.GPU.Class, GpuMemoryGb: r.GPU.MemoryGb}.Class()
+	}
+	qty := wanted(r)
+	if qty == 0 {
+		return
+	}
+	if err := book.RecordTrade(ctx, class, bid.Price.Amount, qty); err != nil {
+		sdk.UnwrapSDKContext(ctx).Logger().Error("market data: bid trade not recorded", "bid", bid.Id, "class", class, "err", err)
+	}
 }

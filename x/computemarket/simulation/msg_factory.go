@@ -143,7 +143,13 @@ func (f Factories) activeDeployments(ctx context.Context) []types.Deployment {
 // 0-40 blocks at that price, so that leases run dry on their own;
 // requirements on the audited region or tier half the time; sometimes a
 // list of accepted auditors.
-func spec(r *simsx.XRand, p types.Params, name string) types.GroupSpec {
+//
+// The order type (SPEC section 12): mostly auctions; one in six a limit
+// buy expiring within 200 blocks (one in ten of those at the current
+// height h, which is refused); one in six a market buy, with fallback:
+// auction unless anyMarket (without it the outcome depends on the book,
+// which only a dry run predicts).
+func spec(r *simsx.XRand, p types.Params, h int64, name string, anyMarket bool) types.GroupSpec {
 	maxPrice := math.NewInt(int64(1 + r.Intn(50_000)))
 	if r.Intn(20) == 0 {
 		maxPrice = domainAmount(r.Rand)
@@ -174,6 +180,15 @@ func spec(r *simsx.XRand, p types.Params, name string) types.GroupSpec {
 	}
 	if len(p.AuditorWhitelist) > 0 && r.Intn(5) == 0 {
 		s.Auditors = []string{oneOf(r.Rand, p.AuditorWhitelist)}
+	}
+	switch r.Intn(6) {
+	case 0:
+		s.Order, s.ExpiresAt = types.OrderLimit, h+1+int64(r.Intn(200))
+		if r.Intn(10) == 0 {
+			s.ExpiresAt = h
+		}
+	case 1:
+		s.Order, s.FallbackAuction = types.OrderMarket, !anyMarket || r.Intn(2) == 0
 	}
 	return s
 }
@@ -247,7 +262,7 @@ func (f Factories) CreateDeployment() simsx.FactoryMethodWithDeliveryResultHandl
 		msg := &types.MsgCreateDeployment{Version: version(r)}
 		total := math.ZeroInt()
 		for i := range 1 + r.Intn(3) {
-			g := spec(r, o.params, fmt.Sprintf("group-%d", i))
+			g := spec(r, o.params, o.h, fmt.Sprintf("group-%d", i), false)
 			msg.Groups = append(msg.Groups, g)
 			total = saturating(total, g.Deposit.Amount, 1)
 		}
@@ -274,7 +289,7 @@ func (f Factories) CreateGroup() simsx.FactoryMethodWithDeliveryResultHandler[*t
 			return nil, nil, nil
 		}
 		r := data.Rand()
-		msg := &types.MsgCreateGroup{DeploymentId: d.Id, Group: spec(r, p, fmt.Sprintf("added-%d", r.Intn(1_000)))}
+		msg := &types.MsgCreateGroup{DeploymentId: d.Id, Group: spec(r, p, sdk.UnwrapSDKContext(ctx).BlockHeight(), fmt.Sprintf("added-%d", r.Intn(1_000)), true)}
 		from := simcheck.Signer(data, reporter, d.Owner)
 		if reporter.IsSkipped() || !simcheck.Reserve(&from, reporter, msg.Group.Deposit) {
 			return nil, nil, nil

@@ -388,6 +388,9 @@ func (o oracleView) predictCreateDeployment(msg *types.MsgCreateDeployment, fund
 	}
 	total := math.ZeroInt()
 	for _, g := range msg.Groups {
+		if g.Order == types.OrderLimit && g.ExpiresAt <= o.h {
+			return refused(types.ErrInvalidGroupSpec)
+		}
 		if g.Deposit.Amount.LT(o.params.LeaseMinDeposit.Amount) {
 			return refused(types.ErrDepositTooLow)
 		}
@@ -425,9 +428,23 @@ func (o oracleView) predictCreateDeployment(msg *types.MsgCreateDeployment, fund
 			if err != nil {
 				return err
 			}
-			want := msg.Groups[i].Deposit.Amount
-			if g.State != types.GroupOpen || g.AuctionEnd != end || !e.Balance.Amount.Equal(want) || !e.Deposited.Amount.Equal(want) {
-				return fmt.Errorf("group %d is %s to %d with escrow %s (deposited %s); want OPEN to %d with %s", g.Id, g.State, g.AuctionEnd, e.Balance, e.Deposited, end, want)
+			spec := msg.Groups[i]
+			if !e.Deposited.Amount.Equal(spec.Deposit.Amount) {
+				return fmt.Errorf("group %d: escrow deposited %s, want %s", g.Id, e.Deposited, spec.Deposit)
+			}
+			// A limit or market buy an offer served at once is MATCHED.
+			if g.State == types.GroupMatched && spec.Order != types.OrderAuction {
+				if err := o.checkOfferLease(ctx, g); err != nil {
+					return err
+				}
+				continue
+			}
+			state, until := types.GroupOpen, end
+			if spec.Order == types.OrderLimit {
+				state, until = types.GroupOrdered, o.h
+			}
+			if g.State != state || g.AuctionEnd != until || !e.Balance.Amount.Equal(spec.Deposit.Amount) {
+				return fmt.Errorf("group %d (%s) is %s to %d with escrow %s; want %s to %d with %s", g.Id, spec.Order, g.State, g.AuctionEnd, e.Balance, state, until, spec.Deposit)
 			}
 		}
 		return nil
@@ -838,4 +855,22 @@ func (o oracleView) predictCloseDeployment(msg *types.MsgCloseDeployment) predic
 		}
 		return nil
 	})
+}
+
+// checkOfferLease: a group matched in its creating transaction has a lease
+// from an offer, made now, at no more than its max price.
+func (o oracleView) checkOfferLease(ctx context.Context, g types.Group) error {
+	l, err := o.f.k.GetLease(ctx, g.LeaseId)
+	if err != nil {
+		return fmt.Errorf("group %d is MATCHED: %w", g.Id, err)
+	}
+	b, err := o.f.k.GetBid(ctx, l.BidId)
+	if err != nil {
+		return fmt.Errorf("lease %d: %w", l.Id, err)
+	}
+	if b.OfferId == 0 || b.OfferUnits == 0 || l.CreatedHeight != o.h || l.Price.Amount.GT(g.Spec.MaxPrice.Amount) {
+		return fmt.Errorf("group %d matched at creation by lease %d (bid %d, offer %d x %d units) at %s, created %d; want an offer's lease made at %d within %s",
+			g.Id, l.Id, b.Id, b.OfferId, b.OfferUnits, l.Price, l.CreatedHeight, o.h, g.Spec.MaxPrice)
+	}
+	return nil
 }

@@ -55,7 +55,9 @@ type OfferBook interface {
 	// price first (then earliest priced, then id), at most limit.
 	WalkOffers(ctx context.Context, class string, maxPrice uint64, limit int, fn func(obtypes.Offer) (stop bool, err error)) error
 	GetOffer(ctx context.Context, id uint64) (obtypes.Offer, error)
-	Fill(ctx context.Context, id uint64, units uint32) (obtypes.Offer, error)
+	// Fill takes units of an offer for a lease and records the trade
+	// (notional: the lease's price per block) in the market data.
+	Fill(ctx context.Context, id uint64, units uint32, notional math.Int) (obtypes.Offer, error)
 	Release(ctx context.Context, id uint64, units uint32) error
 	RecordTrade(ctx context.Context, class string, notional math.Int, quantity uint64) error
 	// WalkAllOffers visits every offer (the invariants only).

@@ -114,7 +114,7 @@ func (k Keeper) market(ctx context.Context, class string) (types.MarketStats, er
 // in its class's open interest; unindex undoes it. Both run on the offer
 // as stored.
 func (k Keeper) index(ctx context.Context, o types.Offer) error {
-	if o.State != types.OfferOpen || o.Available == 0 {
+	if !booked(o) {
 		return nil
 	}
 	if err := k.book.Set(ctx, bookKey(o)); err != nil {
@@ -124,7 +124,7 @@ func (k Keeper) index(ctx context.Context, o types.Offer) error {
 }
 
 func (k Keeper) unindex(ctx context.Context, o types.Offer) error {
-	if o.State != types.OfferOpen || o.Available == 0 {
+	if !booked(o) {
 		return nil
 	}
 	if err := k.book.Remove(ctx, bookKey(o)); err != nil {
@@ -138,17 +138,25 @@ func (k Keeper) openInterest(ctx context.Context, class string, offers int32, un
 	if err != nil {
 		return err
 	}
-	no := int64(m.OpenOffers) + int64(offers)
-	nu := int64(m.OpenUnits) + units //nolint:gosec // open units are bounded by offers x max capacity
-	if no < 0 || nu < 0 || no > int64(^uint32(0)) {
-		return errorsmod.Wrapf(types.ErrInvariantBroken, "open interest of %s would be %d offers, %d units", class, no, nu)
+	if err := m.AddOpenInterest(offers, units); err != nil {
+		return errorsmod.Wrapf(types.ErrInvariantBroken, "%s: %v", class, err)
 	}
-	m.OpenOffers, m.OpenUnits = uint32(no), uint64(nu)
 	return k.markets.Set(ctx, class, m)
 }
 
-// replace stores o in place of old, keeping the indexes right.
+// replace stores o in place of old, keeping the indexes right. An offer
+// that stays in the book under the same key (a capacity change) costs one
+// write of the offer and one of its class's open interest.
 func (k Keeper) replace(ctx context.Context, old, o types.Offer) error {
+	if booked(old) && booked(o) && sameBookKey(old, o) {
+		if err := k.offers.Set(ctx, o.Id, o); err != nil {
+			return err
+		}
+		if o.Available == old.Available {
+			return nil
+		}
+		return k.openInterest(ctx, o.Unit.Class(), 0, int64(o.Available)-int64(old.Available))
+	}
 	if err := k.unindex(ctx, old); err != nil {
 		return err
 	}
@@ -156,6 +164,14 @@ func (k Keeper) replace(ctx context.Context, old, o types.Offer) error {
 		return err
 	}
 	return k.index(ctx, o)
+}
+
+// booked reports whether an offer is in the book (OPEN with units).
+func booked(o types.Offer) bool { return o.State == types.OfferOpen && o.Available > 0 }
+
+func sameBookKey(a, b types.Offer) bool {
+	ka, kb := bookKey(a), bookKey(b)
+	return ka.K1() == kb.K1() && ka.K2() == kb.K2() && ka.K3() == kb.K3() && ka.K4() == kb.K4()
 }
 
 func emit(ctx context.Context, ev proto.Message) error {

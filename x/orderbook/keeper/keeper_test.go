@@ -206,18 +206,23 @@ func TestOfferLifecycle(t *testing.T) {
 	f.check()
 
 	// A lease takes 4 units; capacity may not go below them.
-	o, err = f.k.Fill(f.ctx, a2, 4)
+	o, err = f.k.Fill(f.ctx, a2, 4, math.NewInt(1400*4))
 	require.NoError(t, err)
 	require.Equal(t, uint32(1), o.Available)
 	f.check()
 	before := f.export()
 	_, err = f.msgs.UpdateOffer(f.ctx, &types.MsgUpdateOffer{Provider: provA.String(), OfferId: a2, Price: udait(1400), Capacity: 3})
 	f.refused(before, err, types.ErrCapacityBelowTaken)
-	_, err = f.k.Fill(f.ctx, a2, 2)
+	_, err = f.k.Fill(f.ctx, a2, 2, math.NewInt(1400*2))
 	f.refused(before, err, types.ErrInsufficientUnits)
-	_, err = f.k.Fill(f.ctx, a2, 1)
+	_, err = f.k.Fill(f.ctx, a2, 1, math.NewInt(1400))
 	require.NoError(t, err)
 	f.check()
+	mk, err := f.q.Market(f.ctx, &types.QueryMarketRequest{Class: "gpu:hopper:80"})
+	require.NoError(t, err)
+	require.Equal(t, uint64(2), mk.TotalTrades, "a fill records its trade; a refused one does not")
+	require.Equal(t, uint64(10), mk.TotalQuantity, "5 units of 2 GPUs")
+	require.Equal(t, "700", mk.LastPrice.String(), "per GPU")
 	for _, l := range f.book() {
 		require.NotEqual(t, udait(700), l.Price, "a sold-out offer leaves the book")
 	}
@@ -238,7 +243,7 @@ func TestOfferLifecycle(t *testing.T) {
 	f.refused(before, err, types.ErrOfferClosed)
 	_, err = f.msgs.UpdateOffer(f.ctx, &types.MsgUpdateOffer{Provider: provA.String(), OfferId: a1, Price: udait(1), Capacity: 1})
 	f.refused(before, err, types.ErrOfferClosed)
-	_, err = f.k.Fill(f.ctx, a1, 1)
+	_, err = f.k.Fill(f.ctx, a1, 1, math.NewInt(2100))
 	f.refused(before, err, types.ErrOfferClosed)
 }
 

@@ -44,8 +44,12 @@ func (k Keeper) WalkOffers(ctx context.Context, class string, maxPrice uint64, l
 	return nil
 }
 
-// Fill takes units of an OPEN offer for a lease.
-func (k Keeper) Fill(ctx context.Context, id uint64, units uint32) (types.Offer, error) {
+// Fill takes units of an OPEN offer for a lease and records the trade
+// (notional: the lease's price per block) in the class's market data, in
+// one write of the offer and one of the market record. Market data never
+// blocks a trade: one it cannot take (not reachable within the bounds on
+// prices and units) is logged.
+func (k Keeper) Fill(ctx context.Context, id uint64, units uint32, notional math.Int) (types.Offer, error) {
 	o, err := k.GetOffer(ctx, id)
 	if err != nil {
 		return o, err
@@ -56,9 +60,37 @@ func (k Keeper) Fill(ctx context.Context, id uint64, units uint32) (types.Offer,
 	if units == 0 || units > o.Available {
 		return o, errorsmod.Wrapf(types.ErrInsufficientUnits, "offer %d has %d units available, %d asked", id, o.Available, units)
 	}
+	params, err := k.params.Get(ctx)
+	if err != nil {
+		return o, err
+	}
 	n := o
 	n.Available -= units
-	return n, k.replace(ctx, o, n)
+	if err := k.offers.Set(ctx, n.Id, n); err != nil {
+		return o, err
+	}
+	soldOut := int32(0)
+	if n.Available == 0 {
+		soldOut = -1
+		if err := k.book.Remove(ctx, bookKey(o)); err != nil {
+			return o, err
+		}
+	}
+	class := o.Unit.Class()
+	m, err := k.market(ctx, class)
+	if err != nil {
+		return o, err
+	}
+	if err := m.AddOpenInterest(soldOut, -int64(units)); err != nil {
+		return o, errorsmod.Wrapf(types.ErrInvariantBroken, "%s: %v", class, err)
+	}
+	if quantity, ok := o.Unit.Quantity(uint64(units)); ok {
+		t := types.Trade{Height: sdk.UnwrapSDKContext(ctx).BlockHeight(), Notional: notional, Quantity: quantity}
+		if err := m.Record(t, params.BucketBlocks, params.HistoryBuckets); err != nil {
+			sdk.UnwrapSDKContext(ctx).Logger().Error("market data: trade not recorded", "offer", id, "err", err)
+		}
+	}
+	return n, k.markets.Set(ctx, class, m)
 }
 
 // Release gives back units a closed lease held. On a closed offer they

@@ -168,3 +168,15 @@ func (s MarketStats) History() []Bucket {
 	}
 	return out
 }
+
+// AddOpenInterest changes the class's open interest by offers offers and
+// units units; it refuses to go below zero or past the counters' range.
+func (s *MarketStats) AddOpenInterest(offers int32, units int64) error {
+	no := int64(s.OpenOffers) + int64(offers)
+	nu := int64(s.OpenUnits) + units //nolint:gosec // open units are bounded by offers x max capacity
+	if no < 0 || nu < 0 || no > int64(^uint32(0)) {
+		return fmt.Errorf("open interest would be %d offers, %d units", no, nu)
+	}
+	s.OpenOffers, s.OpenUnits = uint32(no), uint64(nu)
+	return nil
+}
