@@ -34,12 +34,14 @@ func checkGroupSpec(params types.Params, spec types.GroupSpec, h int64) error {
 	return nil
 }
 
-// openGroup stores a new group, OPEN with an auction window from now, and
-// its escrow funded with the spec's deposit (already in the module account).
-// A market buy is then matched at once (marketBuy). A limit buy is ORDERED
-// at once (its window is empty: auction_end is now) and rests on the buy
-// side, after taking the best offer that serves it now if there is one
-// (limitBuy).
+// openGroup stores a new group and its escrow funded with the spec's
+// deposit (already in the module account). An auction group is OPEN with
+// a window from now. A market or limit buy first takes the best eligible
+// offer that serves it at or below its max price, in this transaction
+// (newBuyMatch): the group is then written once, MATCHED. Otherwise a
+// market buy fails with ErrNoMatchingOffer (nothing changes) or, with
+// fallback_auction, opens an auction; a limit buy is ORDERED (its window
+// is empty: auction_end is now) and rests on the buy side (limit.go).
 func (k Keeper) openGroup(ctx context.Context, params types.Params, d types.Deployment, spec types.GroupSpec) (uint64, error) {
 	h := height(ctx)
 	id, err := nextID(ctx, k.groupSeq)
@@ -51,15 +53,7 @@ func (k Keeper) openGroup(ctx context.Context, params types.Params, d types.Depl
 		OpenedAt: h, AuctionEnd: h + int64(params.BidDurationBlocks), CreatedHeight: h,
 	}
 	if spec.Order == types.OrderLimit {
-		g.State, g.AuctionEnd = types.GroupOrdered, h
-	}
-	if err := k.groups.Set(ctx, id, g); err != nil {
-		return 0, err
-	}
-	if g.State == types.GroupOpen {
-		if err := k.enqueue(ctx, k.auctionQueue, g.AuctionEnd, id); err != nil {
-			return 0, err
-		}
+		g.AuctionEnd = h
 	}
 	e := types.Escrow{GroupId: id, Owner: d.Owner, Balance: spec.Deposit, Deposited: spec.Deposit, SettledHeight: h}
 	if err := k.escrows.Set(ctx, id, e); err != nil {
@@ -71,13 +65,29 @@ func (k Keeper) openGroup(ctx context.Context, params types.Params, d types.Depl
 	if err := emit(ctx, &types.EventEscrowDeposited{GroupId: id, Owner: d.Owner, Amount: spec.Deposit, Balance: e.Balance}); err != nil {
 		return 0, err
 	}
-	switch spec.Order {
-	case types.OrderMarket:
-		return id, k.marketBuy(ctx, params, g)
-	case types.OrderLimit:
-		return id, k.limitBuy(ctx, params, g)
+	if spec.Order != types.OrderAuction {
+		matched, err := k.newBuyMatch(ctx, params, g)
+		if err != nil || matched {
+			return id, err
+		}
+		if spec.Order == types.OrderMarket && !spec.FallbackAuction {
+			return 0, errorsmod.Wrapf(types.ErrNoMatchingOffer, "group %q: no eligible offer fits it at or below %s (add fallback: auction to open an auction instead)", spec.Name, spec.MaxPrice)
+		}
 	}
-	return id, nil
+	if spec.Order == types.OrderLimit {
+		g.State = types.GroupOrdered
+		if err := k.groups.Set(ctx, id, g); err != nil {
+			return 0, err
+		}
+		if err := k.rest(ctx, g); err != nil {
+			return 0, err
+		}
+		return id, emit(ctx, &types.EventGroupOrdered{Id: g.Id, DeploymentId: g.DeploymentId})
+	}
+	if err := k.groups.Set(ctx, id, g); err != nil {
+		return 0, err
+	}
+	return id, k.enqueue(ctx, k.auctionQueue, g.AuctionEnd, id)
 }
 
 // ownedGroup loads a group, checks the signer owns it and runs its overdue

@@ -3,7 +3,6 @@ package keeper
 import (
 	"context"
 
-	errorsmod "cosmossdk.io/errors"
 	"cosmossdk.io/math"
 
 	sdk "github.com/cosmos/cosmos-sdk/types"
@@ -108,11 +107,9 @@ func (k Keeper) leaseFromOffer(ctx context.Context, g types.Group, c offerCandid
 	if err != nil {
 		return types.Lease{}, err
 	}
+	// createLease stores the bid, ACTIVE: one write.
 	bid := c.asBid(g.Id)
 	bid.Id, bid.State, bid.CreatedHeight = id, types.BidOpen, at
-	if err := k.bids.Set(ctx, bid.Id, bid); err != nil {
-		return types.Lease{}, err
-	}
 	if err := emit(ctx, &types.EventBidCreated{Id: bid.Id, GroupId: g.Id, Provider: bid.Provider, Price: bid.Price, Deposit: bid.Deposit}); err != nil {
 		return types.Lease{}, err
 	}
@@ -131,44 +128,19 @@ func (k Keeper) releaseOffer(ctx context.Context, bid types.Bid) error {
 	return k.OfferPriced(ctx, bid.OfferId)
 }
 
-// marketBuy matches a market-buy group in the transaction that creates it
-// (SPEC section 12): the best eligible offer at or below its max price wins
-// and the lease is made now. Without one the transaction fails with
-// ErrNoMatchingOffer (nothing changes), unless the group asked for
-// fallback_auction: it then stays OPEN with its auction window, as any
-// group.
-func (k Keeper) marketBuy(ctx context.Context, params types.Params, g types.Group) error {
-	offer, ok, err := k.bestOffer(ctx, g, params.AuditorWhitelist)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		if g.Spec.FallbackAuction {
-			return nil
-		}
-		return errorsmod.Wrapf(types.ErrNoMatchingOffer, "group %q: no eligible offer fits it at or below %s (add fallback: auction to open an auction instead)", g.Spec.Name, g.Spec.MaxPrice)
-	}
-	_, err = k.leaseFromOffer(ctx, g, offer, height(ctx))
-	return err
-}
-
-// limitBuy rests a new limit buy (ORDERED, stored) on the buy side and
-// takes the best eligible offer that serves it at or below its max price
-// now, if there is one, as an exchange fills a marketable limit order.
-// Otherwise it waits for a bid (CreateBid) or an offer (OfferPriced).
-func (k Keeper) limitBuy(ctx context.Context, params types.Params, g types.Group) error {
-	if err := k.rest(ctx, g); err != nil {
-		return err
-	}
-	if err := emit(ctx, &types.EventGroupOrdered{Id: g.Id, DeploymentId: g.DeploymentId}); err != nil {
-		return err
-	}
+// newBuyMatch matches a market or limit buy in the transaction that
+// creates it (SPEC section 12), before the group is stored: the best
+// eligible offer at or below its max price wins and the lease is made now
+// (the group's first write is MATCHED). matched is false, and nothing is
+// written, when no offer serves it.
+func (k Keeper) newBuyMatch(ctx context.Context, params types.Params, g types.Group) (matched bool, err error) {
 	offer, ok, err := k.bestOffer(ctx, g, params.AuditorWhitelist)
 	if err != nil || !ok {
-		return err
+		return false, err
 	}
+	g.State = types.GroupStateUnspecified // not stored yet: no queue or buy-side entry to remove
 	_, err = k.leaseFromOffer(ctx, g, offer, height(ctx))
-	return err
+	return err == nil, err
 }
 
 // lowestPrice is a lower bound of what any group wanting qty GPUs (or CPU

@@ -25,7 +25,7 @@ func (k Keeper) InitGenesis(ctx context.Context, g types.GenesisState) error {
 		if m.LastPrice.IsNil() {
 			m.LastPrice = nonNil(m.LastPrice)
 		}
-		if err := k.markets.Set(ctx, m.Class, m); err != nil {
+		if err := k.putMarket(ctx, m); err != nil {
 			return err
 		}
 	}
@@ -64,9 +64,10 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 	}); err != nil {
 		return nil, err
 	}
-	if err := k.markets.Walk(ctx, nil, func(_ string, m types.MarketStats) (bool, error) {
+	if err := k.markets.Walk(ctx, nil, func(class string, _ types.MarketStats) (bool, error) {
+		m, err := k.fullMarket(ctx, class)
 		g.Markets = append(g.Markets, m)
-		return false, nil
+		return err != nil, err
 	}); err != nil {
 		return nil, err
 	}

@@ -45,8 +45,12 @@ type Keeper struct {
 	byProvider collections.KeySet[collections.Pair[sdk.AccAddress, uint64]]
 	// key: (height, offer id) | OPEN offers that expire at that height
 	expiry collections.KeySet[collections.Pair[int64, uint64]]
-	// key: class | value: its market data and open interest
+	// key: class | value: its market data header and open interest (the
+	// ring's buckets are apart, below)
 	markets collections.Map[string, types.MarketStats]
+	// key: (class, slot) | value: a bucket of the class's ring (an absent
+	// slot is empty)
+	buckets collections.Map[collections.Pair[string, uint32], types.Bucket]
 }
 
 // NewKeeper builds the keeper; authority may change the params.
@@ -65,6 +69,8 @@ func NewKeeper(cdc codec.BinaryCodec, ac address.Codec, ss store.KVStoreService,
 			collections.PairKeyCodec(sdk.AccAddressKey, collections.Uint64Key)),
 		expiry:  collections.NewKeySet(sb, types.ExpiryKey, "expiry", collections.PairKeyCodec(collections.Int64Key, collections.Uint64Key)),
 		markets: collections.NewMap(sb, types.MarketsKey, "markets", collections.StringKey, codec.CollValue[types.MarketStats](cdc)),
+		buckets: collections.NewMap(sb, types.BucketsKey, "buckets",
+			collections.PairKeyCodec(collections.StringKey, collections.Uint32Key), codec.CollValue[types.Bucket](cdc)),
 	}
 	schema, err := sb.Build()
 	if err != nil {
@@ -101,13 +107,110 @@ func bookKey(o types.Offer) BookKey {
 	return collections.Join4(o.Unit.Class(), o.Unit.NormPrice(o.Price.Amount), o.PricedHeight, o.Id)
 }
 
-// market reads a class's market data, empty when it has none yet.
+// market reads a class's market data header (no buckets), empty when it
+// has none yet: one small read, whatever the ring's size.
 func (k Keeper) market(ctx context.Context, class string) (types.MarketStats, error) {
 	m, err := k.markets.Get(ctx, class)
 	if errors.Is(err, collections.ErrNotFound) {
 		return types.MarketStats{Class: class, LastPrice: math.ZeroInt()}, nil
 	}
 	return m, err
+}
+
+// fullMarket is a class's market data with its whole ring (queries,
+// export): the header and its ring's slots, empty ones filled in.
+func (k Keeper) fullMarket(ctx context.Context, class string) (types.MarketStats, error) {
+	m, err := k.market(ctx, class)
+	if err != nil || m.Ring == 0 {
+		return m, err
+	}
+	m.Buckets = make([]types.Bucket, m.Ring)
+	for i := range m.Buckets {
+		m.Buckets[i] = types.EmptyBucket()
+	}
+	it, err := k.buckets.Iterate(ctx, collections.NewPrefixedPairRange[string, uint32](class))
+	if err != nil {
+		return m, err
+	}
+	defer func() { _ = it.Close() }()
+	for ; it.Valid(); it.Next() {
+		kv, err := it.KeyValue()
+		if err != nil {
+			return m, err
+		}
+		if slot := kv.Key.K2(); slot < m.Ring {
+			m.Buckets[slot] = kv.Value
+		}
+	}
+	return m, nil
+}
+
+// putMarket stores market data that carries its whole ring: the header,
+// and each slot (empty slots and slots past the ring removed).
+func (k Keeper) putMarket(ctx context.Context, m types.MarketStats) error {
+	buckets := m.Buckets
+	m.Buckets, m.Ring = nil, uint32(len(buckets)) //nolint:gosec // a ring has at most 1024 buckets (params)
+	it, err := k.buckets.Iterate(ctx, collections.NewPrefixedPairRange[string, uint32](m.Class))
+	if err != nil {
+		return err
+	}
+	keys, err := it.Keys()
+	if err != nil {
+		return err
+	}
+	for _, key := range keys {
+		if err := k.buckets.Remove(ctx, key); err != nil {
+			return err
+		}
+	}
+	for i, b := range buckets {
+		if b.StartHeight >= 0 {
+			if err := k.buckets.Set(ctx, collections.Join(m.Class, uint32(i)), b); err != nil { //nolint:gosec // bounded just above
+				return err
+			}
+		}
+	}
+	return k.markets.Set(ctx, m.Class, m)
+}
+
+// record adds a trade to a class's market data: on the header m (which the
+// caller stores) and the one bucket it falls in, written here. Only the
+// first trade of a class, or one after history_buckets changed, lays the
+// ring out again (bounded by the ring's size).
+func (k Keeper) record(ctx context.Context, m *types.MarketStats, t types.Trade, p types.Params) error {
+	if m.Ring != p.HistoryBuckets {
+		full, err := k.fullMarket(ctx, m.Class)
+		if err != nil {
+			return err
+		}
+		full.OpenOffers, full.OpenUnits = m.OpenOffers, m.OpenUnits
+		if err := full.Record(t, p.BucketBlocks, p.HistoryBuckets); err != nil {
+			return err
+		}
+		if err := k.putMarket(ctx, full); err != nil {
+			return err
+		}
+		full.Buckets = nil
+		*m = full
+		return nil
+	}
+	b, err := k.buckets.Get(ctx, collections.Join(m.Class, m.Head))
+	switch {
+	case errors.Is(err, collections.ErrNotFound):
+		b = types.EmptyBucket()
+	case err != nil:
+		return err
+	}
+	next := *m
+	nb, slot, err := next.RecordHead(b, t, p.BucketBlocks)
+	if err != nil {
+		return err
+	}
+	if err := k.buckets.Set(ctx, collections.Join(m.Class, slot), nb); err != nil {
+		return err
+	}
+	*m = next
+	return nil
 }
 
 // index puts an OPEN offer with units available in the book and counts it

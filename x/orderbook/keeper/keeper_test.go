@@ -401,3 +401,44 @@ func TestMarketDataAndGenesis(t *testing.T) {
 	bad.Offers = append(append([]types.Offer(nil), g.Offers...), g.Offers[0])
 	require.ErrorIs(t, bad.Validate(), types.ErrInvalidGenesis)
 }
+
+// The stored ring (one entry per bucket, a trade writing only its own)
+// holds exactly what the pure MarketStats.Record gives for the same trades,
+// through wrap-arounds of a small ring and a change of history_buckets.
+func TestMarketDataStoredRing(t *testing.T) {
+	f := newFixture(t)
+	setRing := func(n uint32) {
+		t.Helper()
+		p := types.DefaultParams()
+		p.BucketBlocks, p.HistoryBuckets, p.VwapWindowBuckets = 10, n, 1
+		_, err := f.msgs.UpdateParams(f.ctx, &types.MsgUpdateParams{Authority: authority.String(), Params: p})
+		require.NoError(t, err)
+	}
+	setRing(4)
+	model := types.MarketStats{Class: "gpu:hopper:80", LastPrice: math.ZeroInt()}
+	ring := uint32(4)
+	for i := int64(0); i < 60; i++ {
+		if i == 35 {
+			ring = 6
+			setRing(ring)
+		}
+		h := 20 + i*3 + i%2
+		f.ctx = f.ctx.WithBlockHeight(h)
+		notional, gpus := math.NewInt(1000+37*(i%9)), uint64(1+i%3)
+		require.NoError(t, f.k.RecordTrade(f.ctx, "gpu:hopper:80", notional, gpus))
+		require.NoError(t, model.Record(types.Trade{Height: h, Notional: notional, Quantity: gpus}, 10, ring))
+		res, err := f.q.PriceHistory(f.ctx, &types.QueryPriceHistoryRequest{Class: "gpu:hopper:80"})
+		require.NoError(t, err)
+		require.Equal(t, model.History(), res.Buckets, "after trade %d", i)
+		m, err := f.q.Market(f.ctx, &types.QueryMarketRequest{Class: "gpu:hopper:80"})
+		require.NoError(t, err)
+		s := model.Summarise(h, 10)
+		require.Equal(t, s.VWAP, m.Vwap, "after trade %d", i)
+		require.Equal(t, s.Last, m.LastPrice)
+		require.Equal(t, model.TotalTrades, m.TotalTrades)
+	}
+	g := f.export()
+	require.NoError(t, g.Validate())
+	require.Len(t, g.Markets, 1)
+	require.Equal(t, model.History(), g.Markets[0].History(), "export carries the ring")
+}

@@ -1,6 +1,8 @@
 package keeper
 
 import (
+	"errors"
+
 	"context"
 
 	"cosmossdk.io/collections"
@@ -86,7 +88,10 @@ func (k Keeper) Fill(ctx context.Context, id uint64, units uint32, notional math
 	}
 	if quantity, ok := o.Unit.Quantity(uint64(units)); ok {
 		t := types.Trade{Height: sdk.UnwrapSDKContext(ctx).BlockHeight(), Notional: notional, Quantity: quantity}
-		if err := m.Record(t, params.BucketBlocks, params.HistoryBuckets); err != nil {
+		if err := k.record(ctx, &m, t, params); err != nil {
+			if !errors.Is(err, types.ErrStats) {
+				return o, err
+			}
 			sdk.UnwrapSDKContext(ctx).Logger().Error("market data: trade not recorded", "offer", id, "err", err)
 		}
 	}
@@ -124,8 +129,11 @@ func (k Keeper) RecordTrade(ctx context.Context, class string, notional math.Int
 		return err
 	}
 	t := types.Trade{Height: sdk.UnwrapSDKContext(ctx).BlockHeight(), Notional: notional, Quantity: quantity}
-	if err := m.Record(t, params.BucketBlocks, params.HistoryBuckets); err != nil {
-		return errorsmod.Wrapf(types.ErrMarketData, "%v", err)
+	if err := k.record(ctx, &m, t, params); err != nil {
+		if errors.Is(err, types.ErrStats) {
+			return errorsmod.Wrapf(types.ErrMarketData, "%v", err)
+		}
+		return err
 	}
 	return k.markets.Set(ctx, class, m)
 }

@@ -124,7 +124,7 @@ func (q queryServer) Market(ctx context.Context, req *types.QueryMarketRequest) 
 	if err != nil {
 		return nil, err
 	}
-	m, err := q.k.market(ctx, req.Class)
+	m, err := q.k.fullMarket(ctx, req.Class)
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +166,7 @@ func (q queryServer) PriceHistory(ctx context.Context, req *types.QueryPriceHist
 	if err != nil {
 		return nil, err
 	}
-	m, err := q.k.market(ctx, req.Class)
+	m, err := q.k.fullMarket(ctx, req.Class)
 	if err != nil {
 		return nil, err
 	}

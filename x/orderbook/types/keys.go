@@ -21,4 +21,6 @@ var (
 	ByProviderKey = collections.NewPrefix(4)
 	ExpiryKey     = collections.NewPrefix(5)
 	MarketsKey    = collections.NewPrefix(6)
+	// BucketsKey holds the market data's ring, one bucket per (class, slot).
+	BucketsKey = collections.NewPrefix(7)
 )

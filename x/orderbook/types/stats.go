@@ -36,48 +36,76 @@ func normalised(notional sdkmath.Int, quantity, scale uint64) (sdkmath.Int, erro
 // Record adds a trade in O(1): to the head bucket when the trade's height
 // falls in it, else to a fresh bucket that replaces the oldest of a ring
 // of ring buckets. Heights never go back; a trade below the head bucket
-// is refused. On error nothing changes.
+// is refused. On error nothing changes. It works on the whole ring in
+// Buckets (genesis, tests); the keeper stores the buckets apart and uses
+// RecordHead.
 func (s *MarketStats) Record(t Trade, bucketBlocks int64, ring uint32) error {
-	if bucketBlocks <= 0 || ring == 0 {
+	if ring == 0 {
 		return fmt.Errorf("%w: bucket_blocks and the ring size must be positive", ErrStats)
 	}
-	if t.Height < 0 || t.Notional.IsNil() || t.Notional.IsNegative() {
-		return fmt.Errorf("%w: bad trade", ErrStats)
+	view := *s
+	if uint32(len(view.Buckets)) != ring { // first trade, or the ring was resized by params
+		view.Buckets = view.Relayout(ring)
+		view.Head = 0
+	} else {
+		view.Buckets = append([]Bucket(nil), view.Buckets...)
 	}
-	price, err := normalised(t.Notional, t.Quantity, ScaleOf(s.Class))
+	view.Ring = ring
+	b, head, err := view.RecordHead(view.Buckets[view.Head], t, bucketBlocks)
 	if err != nil {
 		return err
 	}
-	start := t.Height - t.Height%bucketBlocks
-	buckets := s.Buckets
-	head := s.Head
-	if uint32(len(buckets)) != ring { // first trade, or the ring was resized by params
-		buckets = make([]Bucket, 0, ring)
-		if h := s.current(); h != nil {
-			buckets = append(buckets, *h)
-		}
-		for uint32(len(buckets)) < ring {
-			buckets = append(buckets, emptyBucket(-1))
-		}
-		head = 0
-	} else {
-		buckets = append([]Bucket(nil), buckets...)
+	view.Buckets[head] = b
+	*s = view
+	return nil
+}
+
+// Relayout is the ring resized to ring buckets: the head bucket first, the
+// rest empty.
+func (s MarketStats) Relayout(ring uint32) []Bucket {
+	buckets := make([]Bucket, 0, ring)
+	if h := s.current(); h != nil {
+		buckets = append(buckets, *h)
 	}
-	b := buckets[head]
+	for uint32(len(buckets)) < ring {
+		buckets = append(buckets, EmptyBucket())
+	}
+	return buckets
+}
+
+// RecordHead applies a trade to the header and to the head bucket b (the
+// bucket at Head, EmptyBucket when there is none) of a ring of s.Ring
+// buckets: it returns the bucket to store and its slot, Head or the next
+// one. On error s is unchanged.
+func (s *MarketStats) RecordHead(b Bucket, t Trade, bucketBlocks int64) (Bucket, uint32, error) {
+	if bucketBlocks <= 0 || s.Ring == 0 || s.Head >= s.Ring {
+		return b, 0, fmt.Errorf("%w: bucket_blocks and the ring size must be positive", ErrStats)
+	}
+	if t.Height < 0 || t.Notional.IsNil() || t.Notional.IsNegative() {
+		return b, 0, fmt.Errorf("%w: bad trade", ErrStats)
+	}
+	price, err := normalised(t.Notional, t.Quantity, ScaleOf(s.Class))
+	if err != nil {
+		return b, 0, err
+	}
+	start := t.Height - t.Height%bucketBlocks
+	head := s.Head
 	switch {
 	case b.StartHeight == start:
 	case b.StartHeight < start:
-		head = (head + 1) % ring
+		if b.StartHeight >= 0 {
+			head = (head + 1) % s.Ring
+		}
 		b = emptyBucket(start)
 	default:
-		return fmt.Errorf("%w: trade at height %d is before the head bucket (%d)", ErrStats, t.Height, b.StartHeight)
+		return b, 0, fmt.Errorf("%w: trade at height %d is before the head bucket (%d)", ErrStats, t.Height, b.StartHeight)
 	}
 	notional, err := b.Notional.SafeAdd(t.Notional)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrStats, err)
+		return b, 0, fmt.Errorf("%w: %v", ErrStats, err)
 	}
 	if b.Units > ^uint64(0)-t.Quantity || s.TotalUnits > ^uint64(0)-t.Quantity {
-		return fmt.Errorf("%w: volume overflows", ErrStats)
+		return b, 0, fmt.Errorf("%w: volume overflows", ErrStats)
 	}
 	b.Notional = notional
 	b.Units += t.Quantity
@@ -88,13 +116,15 @@ func (s *MarketStats) Record(t Trade, bucketBlocks int64, ring uint32) error {
 	if b.Trades == 1 || price.GT(b.MaxPrice) {
 		b.MaxPrice = price
 	}
-	buckets[head] = b
-	s.Buckets, s.Head = buckets, head
+	s.Head = head
 	s.LastPrice, s.LastHeight = price, t.Height
 	s.TotalTrades++
 	s.TotalUnits += t.Quantity
-	return nil
+	return b, head, nil
 }
+
+// EmptyBucket is a ring slot that holds no bucket yet.
+func EmptyBucket() Bucket { return emptyBucket(-1) }
 
 func emptyBucket(start int64) Bucket {
 	return Bucket{StartHeight: start, Notional: sdkmath.ZeroInt(), MinPrice: sdkmath.ZeroInt(), MaxPrice: sdkmath.ZeroInt()}
