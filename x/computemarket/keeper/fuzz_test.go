@@ -12,6 +12,7 @@ import (
 	sdk "github.com/cosmos/cosmos-sdk/types"
 
 	"github.com/daitchain/daitchain/x/computemarket/types"
+	obtypes "github.com/daitchain/daitchain/x/orderbook/types"
 )
 
 // Bounds on the work of one FuzzMarketSequence input.
@@ -49,6 +50,10 @@ const (
 	opUpdateParams
 	opBond
 	opUpdateDeployment
+	opCreateOffer
+	opUpdateOffer
+	opCloseOffer
+	opOrderBuy
 	opCount
 )
 
@@ -63,7 +68,8 @@ func FuzzMarketSequence(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		run := &fuzzRun{t: t, m: newMarketT(t), in: data}
+		b := newBookMarketT(t)
+		run := &fuzzRun{t: t, m: b.market, b: b, in: data}
 		// One tenant and one provider are rich enough for any amount up to
 		// the bound: the big values reach the keeper, not only the bank.
 		rich := math.NewIntFromBigInt(new(big.Int).Lsh(big.NewInt(1), 130))
@@ -81,6 +87,7 @@ func FuzzMarketSequence(f *testing.F) {
 type fuzzRun struct {
 	t      *testing.T
 	m      *market
+	b      *bookMarket // the same market, with the order book wired
 	in     []byte
 	blocks int
 }
@@ -161,12 +168,29 @@ func (r *fuzzRun) spec(name string) types.GroupSpec {
 // tx runs one message like baseapp: on a cached store written only on
 // success, with the ledger restored on failure.
 func (r *fuzzRun) tx(msg sdk.Msg) {
+	r.txFunc(func() error {
+		switch msg := msg.(type) {
+		case *obtypes.MsgCreateOffer:
+			_, err := r.b.obMsgs.CreateOffer(r.m.ctx, msg)
+			return err
+		case *obtypes.MsgUpdateOffer:
+			_, err := r.b.obMsgs.UpdateOffer(r.m.ctx, msg)
+			return err
+		case *obtypes.MsgCloseOffer:
+			_, err := r.b.obMsgs.CloseOffer(r.m.ctx, msg)
+			return err
+		}
+		return r.m.exec(r.t, msg)
+	})
+}
+
+func (r *fuzzRun) txFunc(run func() error) {
 	m := r.m
 	balances, pool := maps.Clone(m.bank.balances), m.bank.pool
 	parent := m.ctx
 	cached, write := parent.CacheContext()
 	m.ctx = cached
-	err := m.exec(r.t, msg)
+	err := run()
 	m.ctx = parent
 	if err == nil {
 		write()
@@ -179,8 +203,17 @@ func (r *fuzzRun) endBlocks(n int) {
 	for ; n > 0 && r.blocks < fuzzMaxBlocks; n-- {
 		r.m.freshEvents()
 		r.m.endBlock(r.t)
+		require.NoError(r.t, r.b.ob.CheckInvariants(r.m.ctx, r.m.bank.balance(moduleAddr)))
 		r.blocks++
 	}
+}
+
+// offerOf is an offer's provider, "" when there is none.
+func (r *fuzzRun) offerOf(id uint64) string {
+	if o, err := r.b.ob.GetOffer(r.m.ctx, id); err == nil {
+		return o.Provider
+	}
+	return ""
 }
 
 func (r *fuzzRun) step() {
@@ -301,6 +334,30 @@ func (r *fuzzRun) step() {
 		v := make([]byte, types.VersionLen)
 		v[0] = r.next()
 		r.tx(&types.MsgUpdateDeployment{Owner: r.sender(owner), DeploymentId: dep, Version: v})
+	case opCreateOffer:
+		msg := &obtypes.MsgCreateOffer{Provider: r.provider(), Unit: hopperUnit, Price: r.amount(1 + int64(r.next())*20), Capacity: uint32(r.next() % 5)}
+		if b := r.next(); b%2 == 1 {
+			msg.ExpiresAt = r.m.ctx.BlockHeight() + int64(b/2%20)
+		}
+		r.tx(msg)
+	case opUpdateOffer:
+		id := r.id()
+		r.tx(&obtypes.MsgUpdateOffer{Provider: r.sender(r.offerOf(id)), OfferId: id, Price: r.amount(1 + int64(r.next())*20), Capacity: uint32(r.next() % 5)})
+	case opCloseOffer:
+		id := r.id()
+		r.tx(&obtypes.MsgCloseOffer{Provider: r.sender(r.offerOf(id)), OfferId: id})
+	case opOrderBuy:
+		// A limit buy (expiring 0..39 blocks from now: 0 is refused) or a
+		// market buy, with or without fallback: auction.
+		owner := r.tenant()
+		g := r.spec("buy")
+		switch b := r.next(); b % 3 {
+		case 0:
+			g.Order, g.ExpiresAt = types.OrderLimit, r.m.ctx.BlockHeight()+int64(b/3%40)
+		default:
+			g.Order, g.FallbackAuction = types.OrderMarket, b%3 == 2
+		}
+		r.tx(&types.MsgCreateDeployment{Owner: owner, Version: make([]byte, types.VersionLen), Groups: []types.GroupSpec{g}})
 	}
 }
 
@@ -325,6 +382,7 @@ func (r *fuzzRun) drain() {
 	}
 	m.freshEvents()
 	m.endBlock(t)
+	require.NoError(t, r.b.ob.CheckInvariants(m.ctx, m.bank.balance(moduleAddr)))
 	require.True(t, m.bank.balance(moduleAddr).IsZero(), "the module account holds %s udait once everything is closed", m.bank.balance(moduleAddr))
 }
 
@@ -407,5 +465,20 @@ func fuzzMarketSeeds() [][]byte {
 		opEndBlocks, 7,
 		opEndBlocks, 7,
 	}
-	return [][]byte{{}, {opEndBlocks, 3}, matched, starved, ordered, hostile}
+	// The order book: a limit buy rests under an offer above it, a higher
+	// one fills at once, a market buy with fallback, the offer re-priced
+	// below the first (filled at EndBlock), another limit buy expires.
+	book := []byte{
+		opOrderBuy, 0, 5, generous, 0, 0, 0, 30, // limit 101, expires in 10
+		opCreateOffer, 0, 10, 0, 3, 0, // offer at 201, 3 units
+		opOrderBuy, 1, 12, generous, 0, 0, 0, 30, // limit 241: filled at once
+		opOrderBuy, 0, 12, generous, 0, 0, 0, 2, // market 241, fallback
+		opUpdateOffer, 1, 1, 4, 0, 3, // re-priced to 81, still 3 units
+		opEndBlocks, 2,
+		opOrderBuy, 0, 5, generous, 0, 0, 0, 33, // limit 101, expires in 11
+		opEndBlocks, 7,
+		opEndBlocks, 7,
+		opCloseOffer, 1, 1,
+	}
+	return [][]byte{{}, {opEndBlocks, 3}, matched, starved, ordered, hostile, book}
 }

@@ -56,6 +56,20 @@ func newBookMarket(t testing.TB) *bookMarket {
 // dep is a group deposit at lease_min_deposit.
 var dep = types.DefaultParams().LeaseMinDeposit.Amount.Int64()
 
+// newBookMarketT is newMarketT's market (params, funded tenants, three
+// providers with region=eu) with the order book wired.
+func newBookMarketT(t *testing.T) *bookMarket {
+	t.Helper()
+	b := newBookMarket(t)
+	b.setParams(t, func(p *types.Params) {})
+	b.fund(tenant1, tenantFunds)
+	b.fund(tenant2, tenantFunds)
+	for _, owner := range []sdk.AccAddress{provA, provB, provC} {
+		b.provider(t, owner, "region", "eu")
+	}
+	return b
+}
+
 var hopperUnit = obtypes.ResourceUnit{GpuClass: "hopper", GpuMemoryGb: 80, Gpus: 1, CpuMillis: 1000, MemoryMb: 1024, StorageGb: 10}
 
 func (b *bookMarket) offer(t *testing.T, p sdk.AccAddress, price int64, capacity uint32) uint64 {
