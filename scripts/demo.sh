@@ -211,6 +211,62 @@ while (exec 3<>"/dev/tcp/127.0.0.1/$trainer_port") 2>/dev/null; do
 done
 note "its workload is gone (port $trainer_port closed by height $(height)); the gateway answers: $(fetch "$trainer_url" | jq -r .code)"
 
+say "7b. The order book: a standing offer, a limit buy resting below it, a re-price that fills it"
+# tx <key> <args...>: send a tx and wait for its block; a provider's
+# daemon signs with the same key, so a sequence clash (code 32) is retried.
+tx() {
+  local key=$1 out hash code
+  shift
+  for _ in $(seq 1 8); do
+    out=$($BIN tx "$@" --from "$key" $H $GAS -y -o json 2>/dev/null) || { sleep 1; continue; }
+    [ "$(jq -r .code <<<"$out")" = 32 ] && { sleep 1; continue; }
+    hash=$(jq -r .txhash <<<"$out")
+    for _ in $(seq 1 30); do
+      code=$($BIN query tx "$hash" $H -o json 2>/dev/null | jq -r .code) && break
+      sleep 1
+    done
+    [ "$code" = 0 ] && { echo "$hash"; return 0; }
+    [ "$code" = 32 ] && continue
+    echo "demo: FAIL: tx $* -> code ${code:-not included}" >&2
+    exit 1
+  done
+  echo "demo: FAIL: tx $* did not go through" >&2
+  exit 1
+}
+ob() { $BIN query orderbook "$@" $H -o json; }
+unit='{"gpu_class":"ampere","gpu_memory_gb":24,"gpus":1,"cpu_millis":8000,"memory_mb":32000,"storage_gb":100}'
+tx provider3 orderbook create-offer "$unit" 900000udait 2 >/dev/null
+offer=$(ob offers --provider "$(addr provider3)" | jq -r '.offers[-1].id')
+note "provider3 offers 2 ampere GPUs at 900000udait per GPU per block (offer $offer)"
+cat >"$LOCALNET_HOME/limit.yaml" <<YAML
+groups:
+  - name: batch                   # a batch job: one ampere GPU, only below 850000udait
+    resources: { gpu: { count: 1, memory_gb: 24, class: ampere }, cpu_millis: 8000, memory_mb: 32000, storage_gb: 100 }
+    max_price: 850000udait
+    deposit: 50000000udait
+    order: limit
+    expires_at: $(($(height) + 300))
+YAML
+tx tenant computemarket create-deployment "$LOCALNET_HOME/limit.yaml" >/dev/null
+limit_dep=$(q deployments --owner "$tenant" | jq -r '.deployments[-1].id')
+limit_group=$(q deployment "$limit_dep" | jq -r '.groups[0].id // .deployment.groups[0].id // empty')
+[ -n "$limit_group" ] || limit_group=$(q groups --deployment-id "$limit_dep" | jq -r '.groups[0].id')
+note "the tenant's limit buy (group $limit_group) is $(q group "$limit_group" | jq -r .group.state): 900000 is above its 850000"
+q order-book gpu:ampere:24 | jq -r '"   book gpu:ampere:24: asks \([.asks[] | "\(.units)@\(.price.amount)"] | join(" ")), bids \([.bids[] | "\(.orders)@\(.limit.amount)"] | join(" "))"'
+tx provider3 orderbook update-offer "$offer" 800000udait 2 >/dev/null
+for _ in $(seq 1 20); do
+  [ "$(q group "$limit_group" | jq -r .group.state)" = GROUP_STATE_MATCHED ] && break
+  sleep 1
+done
+[ "$(q group "$limit_group" | jq -r .group.state)" = GROUP_STATE_MATCHED ] ||
+  { echo "demo: FAIL: the limit buy was not filled after the re-price below its limit" >&2; exit 1; }
+limit_lease=$(q group "$limit_group" | jq -r .group.lease_id)
+note "re-priced to 800000: the next block fills it; lease $limit_lease at $(q lease "$limit_lease" | jq -r .lease.price.amount)udait per block"
+$BIN query computemarket market gpu:ampere:24 $H -o json | jq -r '"   market gpu:ampere:24: last \(.last_price), VWAP \(.vwap), trades \(.total_trades), open offers \(.open_offers), resting buys \(.resting_buys)"'
+tx tenant computemarket close-deployment "$limit_dep" >/dev/null
+tx provider3 orderbook close-offer "$offer" >/dev/null
+note "the tenant closes it and provider3 closes its offer (its deposit comes back)"
+
 say "8. The tenant closes the deployment; the balances add up"
 hash=$($BIN tx computemarket close-deployment 1 --from tenant $H $GAS -y -o json 2>/dev/null | jq -r .txhash)
 code=

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	clitestutil "github.com/cosmos/cosmos-sdk/testutil/cli"
 	sdk "github.com/cosmos/cosmos-sdk/types"
 	banktypes "github.com/cosmos/cosmos-sdk/x/bank/types"
 
@@ -16,6 +17,7 @@ import (
 
 	tenantpkg "github.com/daitchain/daitchain/tenant"
 	"github.com/daitchain/daitchain/testutil/chain"
+	cmcli "github.com/daitchain/daitchain/x/computemarket/client/cli"
 	"github.com/daitchain/daitchain/x/computemarket/types"
 	obtypes "github.com/daitchain/daitchain/x/orderbook/types"
 )
@@ -327,4 +329,14 @@ func TestLimitBuy(t *testing.T) {
 	require.Equal(t, "2000", m.MinPrice.String())
 	require.Equal(t, "2400", m.MaxPrice.String())
 	require.Zero(t, m.RestingBuys)
+
+	// The same market data through the CLI, where buyers look.
+	out, err := clitestutil.ExecTestCLICmd(c.Ctx(), cmcli.NewQueryCmd(), []string{"market", "gpu:hopper:80", "-o", "json"})
+	require.NoError(t, err, out.String())
+	require.Contains(t, out.String(), `"vwap":"`+strconv.FormatInt(notional/gpus, 10)+`"`)
+	out, err = clitestutil.ExecTestCLICmd(c.Ctx(), cmcli.NewQueryCmd(), []string{"order-book", "gpu:hopper:80", "--depth", "1", "-o", "json"})
+	require.NoError(t, err, out.String())
+	require.Contains(t, out.String(), `"asks":[{"price":{"denom":"udait","amount":"2000"}`)
+	_, err = clitestutil.ExecTestCLICmd(c.Ctx(), cmcli.NewQueryCmd(), []string{"price-history", "gpu:nope"})
+	require.ErrorContains(t, err, "memory_gb")
 }

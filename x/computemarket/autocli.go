@@ -17,6 +17,10 @@ const (
 // not plain proto fields); autocli adds the rest to the same command.
 func (AppModule) GetTxCmd() *cobra.Command { return cli.NewTxCmd() }
 
+// GetQueryCmd returns the hand-written queries (the market-data aliases of
+// x/orderbook's); autocli adds the module's own.
+func (AppModule) GetQueryCmd() *cobra.Command { return cli.NewQueryCmd() }
+
 // AutoCLIOptions describes the generated CLI of every Msg and Query.
 func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 	pos := func(fields ...string) []*autocliv1.PositionalArgDescriptor {
@@ -61,7 +65,8 @@ func (AppModule) AutoCLIOptions() *autocliv1.ModuleOptions {
 			},
 		},
 		Query: &autocliv1.ServiceCommandDescriptor{
-			Service: queryService,
+			Service:              queryService,
+			EnhanceCustomCommand: true,
 			RpcCommandOptions: []*autocliv1.RpcCommandOptions{
 				{RpcMethod: "Params", Use: "params", Short: "Show the market params"},
 				{RpcMethod: "Provider", Use: "provider <address>", Short: "Show a provider", PositionalArgs: pos("owner")},
