@@ -398,11 +398,16 @@ func (k Keeper) RestingBuys(ctx context.Context, class string, depth int) ([]obt
 }
 
 // wanted is what a group asks of its class's normalisation unit: GPUs, or
-// CPU millis, over all replicas.
+// CPU millis, over all replicas, saturating at 2^64-1 (cpu_millis is not
+// bounded). It only ever serves as a lower bound of units bought or as a
+// quantity: saturation keeps both safe.
 func wanted(r types.Resources) uint64 {
 	replicas := uint64(max(r.Replicas, 1))
 	if r.GPU.Count > 0 {
 		return uint64(r.GPU.Count) * replicas
+	}
+	if r.CpuMillis > math.MaxUint64/replicas {
+		return math.MaxUint64
 	}
 	return r.CpuMillis * replicas
 }
