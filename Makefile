@@ -123,13 +123,13 @@ fuzz:
 	$(GO) test $(FUZZ_FLAGS) -fuzz '^FuzzMarketSequence$$' ./x/computemarket/keeper/
 	$(GO) test $(FUZZ_FLAGS) -fuzz '^FuzzGenesis$$' ./x/computemarket/keeper/
 
-## bench: auction close vs bids, EndBlock vs idle leases, the worst block of 10,000 exhaustions (keeper, in memory),
+## bench: auction close vs bids, EndBlock vs idle leases, the worst block of 10,000 exhaustions, a market buy vs the book (100/10,000 offers), EndBlock vs resting limit buys (100/10,000) (keeper, in memory),
 ## and gas per message on a real in-process node
 bench:
 	$(GO) test -run '^$$' -bench 'AuctionClose' -benchtime 50x ./x/computemarket/keeper/
 	$(GO) test -run '^$$' -bench 'EndBlockIdleLeases' -benchtime 5000x -count 3 ./x/computemarket/keeper/
 	$(GO) test -run '^$$' -bench 'EndBlockExhaustions' -benchtime 3x ./x/computemarket/keeper/
-	$(GO) test -run '^$$' -bench 'MarketBuy|EndBlockRestingBuys' -benchtime 300x -count 3 ./x/computemarket/keeper/
+	$(GO) test -run '^$$' -bench 'MarketBuy|EndBlockRestingBuys' -benchtime 1000x -count 5 ./x/computemarket/keeper/
 	$(GO) test -run '^$$' -bench 'Gas' -benchtime 1x ./tests/e2e/
 
 ## loadtest: bank sends, then a market mix, from many funded accounts
