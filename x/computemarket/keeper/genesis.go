@@ -85,6 +85,11 @@ func (k Keeper) InitGenesis(ctx context.Context, gs types.GenesisState) error {
 			return err
 		}
 	}
+	for _, s := range gs.OfferScans {
+		if err := k.offerScans.Set(ctx, collections.Join(s.QueuedHeight, s.OfferId), s); err != nil {
+			return err
+		}
+	}
 	if err := k.rebuildSchedules(ctx, gs, failed); err != nil {
 		return err
 	}
@@ -279,6 +284,9 @@ func (k Keeper) ExportGenesis(ctx context.Context) (*types.GenesisState, error) 
 		return nil, err
 	}
 	if gs.FailedItems, err = values(ctx, k.failedItems); err != nil {
+		return nil, err
+	}
+	if gs.OfferScans, err = values(ctx, k.offerScans); err != nil {
 		return nil, err
 	}
 	return gs, nil

@@ -253,6 +253,22 @@ func TestOfferScanCarriesOver(t *testing.T) {
 	b.offer(t, provA, 4000, 1)
 	b.endBlock(t) // visits 32 blocked buys
 	b.requireGroup(t, served, types.GroupOrdered)
+	// The carried-over scan, cursor and all, survives a genesis round trip.
+	gs, err := b.k.ExportGenesis(b.ctx)
+	require.NoError(t, err)
+	require.Len(t, gs.OfferScans, 1)
+	require.True(t, gs.OfferScans[0].Started)
+	require.NoError(t, gs.Validate())
+	other := newBookMarket(t)
+	other.atHeight(b.ctx.BlockHeight())
+	require.NoError(t, other.k.InitGenesis(other.ctx, *gs))
+	again, err := other.k.ExportGenesis(other.ctx)
+	require.NoError(t, err)
+	require.Equal(t, gs.OfferScans, again.OfferScans)
+	require.Equal(t, gs.Groups, again.Groups)
+	dup := *gs
+	dup.OfferScans = append(dup.OfferScans, gs.OfferScans[0])
+	require.ErrorIs(t, dup.Validate(), types.ErrInvalidGenesis)
 	b.endBlock(t) // the last 8, then served
 	require.Equal(t, udait(4000), b.leaseOf(t, served).Price)
 	b.checkAll(t)

@@ -191,6 +191,17 @@ func (gs GenesisState) validateMatches(leaseOfBid map[uint64]Lease, liveByGroup 
 		}
 		failed[key] = struct{}{}
 	}
+	scans := make(map[[2]uint64]struct{}, len(gs.OfferScans))
+	for _, s := range gs.OfferScans {
+		key := [2]uint64{uint64(s.QueuedHeight), s.OfferId} //nolint:gosec // checked non-negative just below
+		if s.OfferId == 0 || s.QueuedHeight < 0 || s.QueuedHeight > MaxGenesisHeight {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "offer scan of offer %d queued at %d: want an offer id and a height in 0..%d", s.OfferId, s.QueuedHeight, MaxGenesisHeight)
+		}
+		if _, dup := scans[key]; dup {
+			return errorsmod.Wrapf(ErrInvalidGenesis, "offer scan of offer %d at %d appears twice", s.OfferId, s.QueuedHeight)
+		}
+		scans[key] = struct{}{}
+	}
 	return nil
 }
 
